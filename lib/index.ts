@@ -1,0 +1,53 @@
+export {
+  AbortError,
+  BuddyError,
+  InputValidationError,
+  SessionBusyError,
+  SessionConflictError,
+  SessionDecodeError,
+  StorageConfigError,
+  UnstorableValueError,
+} from "./errors.js";
+export { runResponseContent, workflowCompleted } from "./run/event-constructors.js";
+export type { Message, ToolCall } from "./run/message.js";
+export type {
+  AgentEvent,
+  EventBase,
+  RunCompletedEvent,
+  RunErrorEvent,
+  RunResponseContentEvent,
+  RunStartedEvent,
+  ToolCallCompletedEvent,
+  ToolCallStartedEvent,
+  WorkflowCancelledEvent,
+  WorkflowCompletedEvent,
+  WorkflowErrorEvent,
+  WorkflowEvent,
+  WorkflowStartedEvent,
+} from "./run/run-event.js";
+export { isRunEvent, RunEvent } from "./run/run-event.js";
+export type { RunMetrics } from "./run/run-metrics.js";
+export type { RunResponseInit, RunStatus } from "./run/run-response.js";
+export { RunResponse } from "./run/run-response.js";
+export type { WorkflowSession } from "./session/workflow-session.js";
+export type {
+  ListSessionsOptions,
+  OpenRunRequest,
+  RunOutcome,
+  SessionRun,
+  WorkflowStorage,
+} from "./session/workflow-storage.js";
+export type {
+  WorkflowDefinition,
+  WorkflowDefinitionWithInput,
+} from "./workflow/define-workflow.js";
+export { defineWorkflow } from "./workflow/define-workflow.js";
+export type {
+  SessionState,
+  Workflow,
+  WorkflowFn,
+  WorkflowItem,
+  WorkflowLike,
+  WorkflowResult,
+} from "./workflow/workflow.js";
+export type { WorkflowContext } from "./workflow/workflow-context.js";

@@ -1,0 +1,26 @@
+/** A tool call requested by a model, as it appears in a chat message. */
+export interface ToolCall {
+  readonly id: string;
+  readonly name: string;
+  /** The arguments as the model sent them: a JSON string. */
+  readonly arguments: string;
+}
+
+/**
+ * One chat message exchanged with a model.
+ *
+ * @example
+ * ```ts
+ * import type { Message } from "buddy-ai";
+ * const history: Message[] = [{ role: "user", content: "Hello" }];
+ * ```
+ */
+export type Message =
+  | { readonly role: "system"; readonly content: string }
+  | { readonly role: "user"; readonly content: string }
+  | {
+      readonly role: "assistant";
+      readonly content: string | null;
+      readonly toolCalls?: readonly ToolCall[];
+    }
+  | { readonly role: "tool"; readonly toolCallId: string; readonly content: string };

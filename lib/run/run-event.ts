@@ -1,0 +1,158 @@
+import type { RunResponse } from "./run-response.js";
+
+/**
+ * The names of every event a run can emit; the value of each event's `event` field.
+ *
+ * @example
+ * ```ts
+ * import { RunEvent, execute } from "buddy-ai";
+ * for await (const e of execute(async function* () { yield "hi"; }, undefined)) {
+ *   if (e.event === RunEvent.RunResponseContent) process.stdout.write(String(e.content));
+ * }
+ * ```
+ */
+export const RunEvent = {
+  WorkflowStarted: "WorkflowStarted",
+  WorkflowCompleted: "WorkflowCompleted",
+  WorkflowError: "WorkflowError",
+  WorkflowCancelled: "WorkflowCancelled",
+  RunResponseContent: "RunResponseContent",
+  RunStarted: "RunStarted",
+  RunCompleted: "RunCompleted",
+  RunError: "RunError",
+  ToolCallStarted: "ToolCallStarted",
+  ToolCallCompleted: "ToolCallCompleted",
+} as const;
+
+/** One of the {@link RunEvent} names. */
+export type RunEvent = (typeof RunEvent)[keyof typeof RunEvent];
+
+/** Fields every event carries. The runtime stamps the ids; `createdAt` is epoch milliseconds. */
+export interface EventBase {
+  readonly runId: string;
+  readonly sessionId: string;
+  readonly workflowId: string;
+  readonly createdAt: number;
+  /** Set on events of a child run (`ctx.stream`), to the run id of the run that started it. */
+  readonly parentRunId?: string;
+}
+
+/** First event of every workflow run. */
+export interface WorkflowStartedEvent extends EventBase {
+  readonly event: "WorkflowStarted";
+  readonly workflowName: string;
+}
+
+/** Terminal event of a run that succeeded: the final content and response. */
+export interface WorkflowCompletedEvent<C = unknown> extends EventBase {
+  readonly event: "WorkflowCompleted";
+  readonly content: C | undefined;
+  readonly response: RunResponse<C>;
+}
+
+/** Terminal event of a run that failed; the stream then rejects with the original error. */
+export interface WorkflowErrorEvent extends EventBase {
+  readonly event: "WorkflowError";
+  /** The error's message. */
+  readonly error: string;
+  /** The error's `name` (its class), e.g. `"SessionBusyError"`. */
+  readonly errorName: string;
+}
+
+/** Terminal event of a run stopped by its `signal` or by its consumer. */
+export interface WorkflowCancelledEvent extends EventBase {
+  readonly event: "WorkflowCancelled";
+  readonly reason: string;
+}
+
+/** A content delta: a token of an agent's answer, or what a yielded string or `RunResponse` becomes. */
+export interface RunResponseContentEvent<C = unknown> extends EventBase {
+  readonly event: "RunResponseContent";
+  readonly content: C;
+  /** Set when an agent produced the delta. */
+  readonly agentName?: string;
+}
+
+/** An agent run began. */
+export interface RunStartedEvent extends EventBase {
+  readonly event: "RunStarted";
+  readonly agentName: string;
+  readonly model: string;
+}
+
+/** An agent run finished; `response` holds its full content, messages and token usage. */
+export interface RunCompletedEvent<C = unknown> extends EventBase {
+  readonly event: "RunCompleted";
+  readonly agentName: string;
+  readonly content: C | undefined;
+  readonly response: RunResponse<C>;
+}
+
+/** An agent run failed; the agent's stream then rejects with the original error. */
+export interface RunErrorEvent extends EventBase {
+  readonly event: "RunError";
+  readonly agentName: string;
+  readonly error: string;
+  readonly errorName: string;
+}
+
+/** An agent is about to call a tool. */
+export interface ToolCallStartedEvent extends EventBase {
+  readonly event: "ToolCallStarted";
+  readonly agentName: string;
+  readonly toolCallId: string;
+  readonly toolName: string;
+  /** The arguments as the model sent them, parsed from JSON when possible. */
+  readonly args: unknown;
+}
+
+/** A tool call returned; `isError` is true when the arguments were invalid or the tool threw. */
+export interface ToolCallCompletedEvent extends EventBase {
+  readonly event: "ToolCallCompleted";
+  readonly agentName: string;
+  readonly toolCallId: string;
+  readonly toolName: string;
+  readonly result: unknown;
+  readonly isError: boolean;
+}
+
+/** Events an agent emits from `agent.stream()`. */
+export type AgentEvent =
+  | RunStartedEvent
+  | RunResponseContentEvent
+  | ToolCallStartedEvent
+  | ToolCallCompletedEvent
+  | RunCompletedEvent
+  | RunErrorEvent;
+
+/** Every event a workflow stream can carry: the union, discriminated on `event`. */
+export type WorkflowEvent<C = unknown> =
+  | WorkflowStartedEvent
+  | WorkflowCompletedEvent<C>
+  | WorkflowErrorEvent
+  | WorkflowCancelledEvent
+  | RunResponseContentEvent
+  | RunStartedEvent
+  | RunCompletedEvent
+  | RunErrorEvent
+  | ToolCallStartedEvent
+  | ToolCallCompletedEvent;
+
+const names = new Set<string>(Object.values(RunEvent));
+
+/**
+ * True when `value` is an event object with a known `event` name.
+ *
+ * @example
+ * ```ts
+ * import { isRunEvent } from "buddy-ai";
+ * isRunEvent({ event: "RunResponseContent", content: "x" }); // true
+ * ```
+ */
+export function isRunEvent(value: unknown): value is WorkflowEvent {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    names.has((value as { event?: unknown }).event as string)
+  );
+}

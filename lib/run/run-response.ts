@@ -1,0 +1,73 @@
+import type { Message } from "./message.js";
+import type { RunMetrics } from "./run-metrics.js";
+
+/** Where a run stands: `running` until it ends as `completed`, `error` or `cancelled`. */
+export type RunStatus = "running" | "completed" | "error" | "cancelled";
+
+/** The fields accepted by {@link RunResponse}'s constructor; all optional. */
+export interface RunResponseInit<C = unknown> {
+  content?: C;
+  contentType?: string;
+  runId?: string;
+  parentRunId?: string;
+  sessionId?: string;
+  workflowId?: string;
+  createdAt?: number;
+  status?: RunStatus;
+  metrics?: RunMetrics;
+  messages?: readonly Message[];
+  extraData?: Record<string, unknown>;
+  input?: unknown;
+  error?: string;
+}
+
+/**
+ * The result of a workflow or agent run. A workflow returns or yields one; the runtime stamps
+ * `runId`, `sessionId` and `workflowId` on it, and `run()` resolves to the final one.
+ *
+ * `createdAt` is a timestamp in epoch milliseconds.
+ *
+ * @example
+ * ```ts
+ * import { RunResponse, defineWorkflow, run } from "buddy-ai";
+ * const hello = defineWorkflow(async function hello(_ctx, name: string) {
+ *   return new RunResponse({ content: `Hello, ${name}` });
+ * });
+ * const response = await run(hello, "Ada");
+ * console.log(response.content, response.status); // "Hello, Ada" "completed"
+ * ```
+ */
+export class RunResponse<C = unknown> {
+  content: C | undefined;
+  contentType: string;
+  runId: string;
+  /** Set on runs started by another run through `ctx.run` / `ctx.stream`. */
+  parentRunId: string | undefined;
+  sessionId: string;
+  workflowId: string;
+  createdAt: number;
+  status: RunStatus;
+  metrics: RunMetrics;
+  messages: Message[];
+  extraData: Record<string, unknown>;
+  /** The input the run was started with (as stored). */
+  input: unknown;
+  /** The error message of a run that ended with status `error`. */
+  error: string | undefined;
+
+  constructor(init: RunResponseInit<C> = {}) {
+    this.content = init.content;
+    this.contentType = init.contentType ?? "str";
+    this.runId = init.runId ?? "";
+    this.parentRunId = init.parentRunId;
+    this.sessionId = init.sessionId ?? "";
+    this.workflowId = init.workflowId ?? "";
+    this.createdAt = init.createdAt ?? Date.now();
+    this.status = init.status ?? "running";
+    this.metrics = { ...init.metrics };
+    this.messages = [...(init.messages ?? [])];
+    this.extraData = { ...init.extraData };
+    this.input = init.input;
+    this.error = init.error;
+  }
+}

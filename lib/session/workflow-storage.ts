@@ -1,0 +1,86 @@
+import type { RunResponse } from "../run/run-response.js";
+import type { WorkflowSession } from "./workflow-session.js";
+
+/** Filters for {@link WorkflowStorage.listSessions}. */
+export interface ListSessionsOptions {
+  workflowId?: string;
+  userId?: string;
+  /** At most this many sessions (newest first). */
+  limit?: number;
+}
+
+/** What the runtime asks of a store when a run starts. */
+export interface OpenRunRequest {
+  readonly sessionId: string;
+  readonly runId: string;
+  readonly workflowId: string;
+  readonly workflowData: { readonly name: string; readonly description: string | undefined };
+  readonly userId: string | undefined;
+  readonly sessionName: string | undefined;
+  readonly input: unknown;
+  /** How many earlier runs to load into `history` (newest last). */
+  readonly historyLimit: number;
+  /** Gives up waiting for a busy session when aborted. */
+  readonly signal: AbortSignal | undefined;
+}
+
+/** How a run ended, handed to {@link SessionRun.finish}. */
+export interface RunOutcome {
+  /**
+   * The run itself, then every child run it started (each with `parentRunId`), with final
+   * `status`, `content`, `metrics` and `error`.
+   */
+  readonly runs: readonly RunResponse[];
+  /** The state to save; present only when the run completed. Absent: stored state is untouched. */
+  readonly sessionState?: Record<string, unknown>;
+  /** Session extra data to save alongside the state (completed runs only). */
+  readonly extraData?: Record<string, unknown>;
+}
+
+/**
+ * A session claimed for one run: loaded, locked against other runs (in this process and in
+ * others, through an expiring lease the store renews), and released by `finish`.
+ */
+export interface SessionRun {
+  /** The session as stored before the run; undefined for a new session. */
+  readonly session: WorkflowSession | undefined;
+  /** Earlier completed runs of the session, oldest first, at most `historyLimit`. */
+  readonly history: readonly RunResponse[];
+  /**
+   * Writes the outcome in one transaction (state with a version check, run rows) and releases the
+   * session. Rejects with `SessionConflictError` when the session changed underneath, and with
+   * `UnstorableValueError` (before writing anything) when a value cannot be stored.
+   */
+  finish(outcome: RunOutcome): Promise<void>;
+}
+
+/**
+ * A session store. `sqliteStorage` and `postgresStorage` implement it; the runtime calls
+ * `openRun` before a run and `SessionRun.finish` after it, and knows nothing of SQL.
+ *
+ * @example
+ * ```ts
+ * import { run } from "buddy-ai";
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ * const storage = sqliteStorage({ dbFile: "tmp/buddy.db" });
+ * await run(async function* hi() { yield "hi"; }, undefined, { storage, sessionId: "s1" });
+ * console.log(await storage.listRuns("s1"));
+ * await storage.close();
+ * ```
+ */
+export interface WorkflowStorage {
+  /** The stored session, or undefined when there is none. */
+  readSession(sessionId: string): Promise<WorkflowSession | undefined>;
+  /** Sessions, newest (last updated) first. */
+  listSessions(options?: ListSessionsOptions): Promise<WorkflowSession[]>;
+  /** Deletes the session and its runs; no-op when absent. */
+  deleteSession(sessionId: string): Promise<void>;
+  /** Renames a session; no-op when absent. */
+  renameSession(sessionId: string, sessionName: string): Promise<void>;
+  /** Runs of a session with their status, oldest first; `limit` keeps the newest ones. */
+  listRuns(sessionId: string, options?: { limit?: number }): Promise<RunResponse[]>;
+  /** Claims the session for one run. Waits while another run holds it; see {@link SessionRun}. */
+  openRun(request: OpenRunRequest): Promise<SessionRun>;
+  /** Closes connections the store opened. */
+  close(): Promise<void>;
+}

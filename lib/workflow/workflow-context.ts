@@ -1,0 +1,51 @@
+import type { WorkflowEvent } from "../run/run-event.js";
+import type { RunMetrics } from "../run/run-metrics.js";
+import type { RunResponse } from "../run/run-response.js";
+import type { WorkflowLike } from "./workflow.js";
+
+/**
+ * The first argument of a workflow function: ids, the session's state and history, the run's
+ * signal, and helpers to run other workflows as children of this run.
+ *
+ * Pass `ctx` as an agent call's options (`writer.stream(prompt, ctx)`) so the call is aborted
+ * with the run and its token usage adds into the run's metrics.
+ *
+ * @example
+ * ```ts
+ * import { RunResponse, defineWorkflow } from "buddy-ai";
+ * const counter = defineWorkflow(async function counter(ctx) {
+ *   const visits = Number(ctx.sessionState.visits ?? 0) + 1;
+ *   ctx.sessionState.visits = visits;
+ *   return new RunResponse({ content: `visit ${visits} of session ${ctx.sessionId}` });
+ * });
+ * ```
+ */
+export interface WorkflowContext<S extends Record<string, unknown> = Record<string, unknown>> {
+  readonly runId: string;
+  /** Set when this run was started by another run through `ctx.run` / `ctx.stream`. */
+  readonly parentRunId: string | undefined;
+  readonly sessionId: string;
+  readonly workflowId: string;
+  readonly workflowName: string;
+  readonly userId: string | undefined;
+  /** The session's state: mutate it freely; it is saved when the run completes. */
+  sessionState: S;
+  /** Earlier completed runs of this session, oldest first, newest last (up to `historyLimit`). */
+  readonly history: readonly RunResponse[];
+  /** Aborted when the run is cancelled (by the caller's signal or by the consumer stopping). */
+  readonly signal: AbortSignal;
+  /** The run's live metrics; agents add their token usage through {@link recordUsage}. */
+  readonly metrics: RunMetrics;
+  /**
+   * Adds a model call's token usage to the run's metrics, once per `callId` (agents call it when
+   * given `ctx` as options; usage of agent events forwarded into the stream is added too).
+   */
+  recordUsage(callId: string, usage: RunMetrics): void;
+  /** Runs `child` in this session (same state object) and resolves its final response. */
+  run<I>(child: WorkflowLike<I>, input: I): Promise<RunResponse>;
+  /**
+   * Streams `child` in this session; `yield* ctx.stream(child, input)` forwards its events (each
+   * with `parentRunId`) and its content deltas count toward this run's content.
+   */
+  stream<I>(child: WorkflowLike<I>, input: I): AsyncIterable<WorkflowEvent>;
+}
