@@ -9,6 +9,10 @@ export {
   UnstorableValueError,
 } from "./errors.js";
 export { runResponseContent, workflowCompleted } from "./run/event-constructors.js";
+export { execute, run } from "./run/execute.js";
+export type { ExecuteOptions } from "./run/execute-options.js";
+export { newSessionId } from "./run/ids.js";
+export type { Logger } from "./run/logger.js";
 export type { Message, ToolCall } from "./run/message.js";
 export type {
   AgentEvent,
@@ -29,6 +33,7 @@ export { isRunEvent, RunEvent } from "./run/run-event.js";
 export type { RunMetrics } from "./run/run-metrics.js";
 export type { RunResponseInit, RunStatus } from "./run/run-response.js";
 export { RunResponse } from "./run/run-response.js";
+export { WorkflowStream } from "./run/workflow-stream.js";
 export type { WorkflowSession } from "./session/workflow-session.js";
 export type {
   ListSessionsOptions,

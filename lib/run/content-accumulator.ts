@@ -1,0 +1,133 @@
+import type { Logger } from "./logger.js";
+import { isRunEvent, type WorkflowEvent } from "./run-event.js";
+import type { RunMetrics } from "./run-metrics.js";
+import { RunResponse } from "./run-response.js";
+
+/** The ids the runtime stamps on every event of a run. */
+export interface RunIds {
+  readonly runId: string;
+  readonly sessionId: string;
+  readonly workflowId: string;
+  readonly parentRunId?: string;
+}
+
+/** What one yielded or returned item turned into. */
+export type ContentStep =
+  | { readonly terminal: false; readonly event: WorkflowEvent }
+  | { readonly terminal: true; readonly content: unknown };
+
+/**
+ * Turns what a workflow yields or returns into stamped events and accumulates the run's content:
+ * strings concatenate; any other content value replaces what came before.
+ */
+export class ContentAccumulator {
+  #content: unknown;
+  readonly #ids: RunIds;
+
+  constructor(
+    private readonly workflowName: string,
+    ids: RunIds,
+    private readonly logger: Logger,
+    private readonly recordUsage: (callId: string, usage: RunMetrics) => void,
+    private readonly response: RunResponse,
+  ) {
+    this.#ids = ids;
+  }
+
+  /** The run's final content: the terminal event's own content when it set one. */
+  final(step: ContentStep | undefined): unknown {
+    if (step?.terminal === true && step.content !== undefined) return step.content;
+    return this.#content;
+  }
+
+  /** One item; `undefined` when it produces no event (ignored, or an empty return). */
+  push(item: unknown, returned: boolean): ContentStep | undefined {
+    if (typeof item === "string") return this.#delta(item);
+    if (item instanceof RunResponse) {
+      if (returned) this.#adopt(item);
+      return item.content === undefined ? undefined : this.#delta(item.content);
+    }
+    if (returned && item === undefined) return undefined;
+    if (!returned && isRunEvent(item)) return this.#event(item);
+    this.logger.warn(
+      `Workflow "${this.workflowName}" ${returned ? "returned" : "yielded"} ${describe(item)}, which is ` +
+        `neither content nor an event; it was ignored. ${returned ? "Return" : "Yield"} strings, ` +
+        `RunResponse objects or events.`,
+    );
+    return undefined;
+  }
+
+  #delta(content: unknown): ContentStep {
+    this.#add(content);
+    const ids = this.#ids;
+    const event: WorkflowEvent =
+      ids.parentRunId === undefined
+        ? {
+            event: "RunResponseContent",
+            runId: ids.runId,
+            sessionId: ids.sessionId,
+            workflowId: ids.workflowId,
+            createdAt: Date.now(),
+            content,
+          }
+        : { event: "RunResponseContent", ...ids, createdAt: Date.now(), content };
+    return { terminal: false, event };
+  }
+
+  #add(content: unknown): void {
+    this.#content =
+      typeof content === "string" && typeof this.#content === "string"
+        ? this.#content + content
+        : content;
+  }
+
+  #event(event: WorkflowEvent): ContentStep | undefined {
+    if (event.parentRunId !== undefined) {
+      // A child run's event, already stamped by the child: forward it as it is.
+      if (event.event === "RunResponseContent") this.#add(event.content);
+      return { terminal: false, event };
+    }
+    switch (event.event) {
+      case "WorkflowCompleted":
+        return { terminal: true, content: event.content };
+      case "WorkflowStarted":
+      case "WorkflowError":
+      case "WorkflowCancelled":
+        this.logger.warn(
+          `Workflow "${this.workflowName}" yielded a ${event.event} event; the runtime emits it ` +
+            `itself, so it was ignored. Throw an error to fail a run; use the signal to cancel it.`,
+        );
+        return undefined;
+      case "RunResponseContent":
+        this.#add(event.content);
+        return { terminal: false, event: { ...event, ...this.#ids } };
+      case "RunCompleted":
+        this.recordUsage(event.response.runId, event.response.metrics);
+        return { terminal: false, event: { ...event, ...this.#ids } };
+      case "RunStarted":
+      case "RunError":
+      case "ToolCallStarted":
+      case "ToolCallCompleted":
+        return { terminal: false, event: { ...event, ...this.#ids } };
+      default: {
+        const never: never = event;
+        return never;
+      }
+    }
+  }
+
+  /** A returned `RunResponse` lends the run its content type, messages, extra data and usage. */
+  #adopt(item: RunResponse): void {
+    this.response.contentType = item.contentType;
+    this.response.messages.push(...item.messages);
+    Object.assign(this.response.extraData, item.extraData);
+    this.recordUsage(`returned:${this.#ids.runId}`, item.metrics);
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return `a ${typeof value}`;
+  const name = (value as object).constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "an object";
+}

@@ -1,0 +1,44 @@
+import type { WorkflowStorage } from "../session/workflow-storage.js";
+import type { SessionState } from "../workflow/workflow.js";
+import type { Logger } from "./logger.js";
+
+/**
+ * Options of `execute` and `run`; all optional.
+ *
+ * @example
+ * ```ts
+ * import { newSessionId, run } from "buddy-ai";
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ * const storage = sqliteStorage({ dbFile: "tmp/buddy.db" });
+ * await run(async function* hi() { yield "hi"; }, undefined, {
+ *   storage,
+ *   sessionId: newSessionId(),
+ *   sessionState: { tone: "concise" },
+ * });
+ * ```
+ */
+export interface ExecuteOptions<S extends SessionState = SessionState> {
+  /** The session to run in (default: a new one). Same id + same storage resumes it. */
+  sessionId?: string;
+  sessionName?: string;
+  userId?: string;
+  /**
+   * Defaults for the session's state. Stored state wins over these (deep merge), unless
+   * `overwriteSessionState` is true. Without a storage, this object *is* the run's state.
+   */
+  sessionState?: Partial<S>;
+  /** Let `sessionState` win over stored state. Default false. */
+  overwriteSessionState?: boolean;
+  /** Where sessions are loaded from and saved to. Without one nothing is persisted. */
+  storage?: WorkflowStorage;
+  /** Cancels the run: its generator is closed, in-flight model calls are aborted. */
+  signal?: AbortSignal;
+  /** Saved with the run's response and with the session. */
+  extraData?: Record<string, unknown>;
+  /** How many earlier runs `ctx.history` holds (default 10). */
+  historyLimit?: number;
+  /** Receives warnings and, with `debug`, each event. Default `console`. */
+  logger?: Logger;
+  /** Log every event through `logger.debug`. */
+  debug?: boolean;
+}

@@ -1,0 +1,72 @@
+import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
+import { drainToResponse } from "./drain.js";
+import type { ExecuteOptions } from "./execute-options.js";
+import type { RunResponse } from "./run-response.js";
+import { runWorkflow } from "./run-workflow.js";
+import { toWorkflow } from "./to-workflow.js";
+import { WorkflowStream } from "./workflow-stream.js";
+
+/**
+ * Runs a workflow as a cold stream of events. Nothing runs, and nothing is read or written,
+ * until the stream is iterated; each iteration is one run. The first event is
+ * `WorkflowStarted`; the last is exactly one of `WorkflowCompleted`, `WorkflowError` (then the
+ * iteration rejects with the workflow's error) or `WorkflowCancelled` (then it rejects with an
+ * `AbortError` when the signal aborted). Breaking out of the loop cancels the run.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, execute } from "buddy-ai";
+ * const story = defineWorkflow(async function* story(_ctx, topic: string) {
+ *   yield `Once upon a time, ${topic}`;
+ *   yield " lived happily ever after.";
+ * });
+ * for await (const event of execute(story, "a robot")) {
+ *   if (event.event === "RunResponseContent") process.stdout.write(String(event.content));
+ *   if (event.event === "WorkflowCompleted") console.log("\n", event.response.status);
+ * }
+ * ```
+ */
+export function execute<In, S extends SessionState = SessionState>(
+  workflow: WorkflowLike<In, S>,
+  input: NoInfer<In>,
+  options: ExecuteOptions<NoInfer<S>> = {},
+): WorkflowStream {
+  const defined = toWorkflow(workflow);
+  const settings = {
+    sessionId: options.sessionId,
+    sessionName: options.sessionName,
+    userId: options.userId,
+    sessionState: options.sessionState as SessionState | undefined,
+    overwriteSessionState: options.overwriteSessionState ?? false,
+    storage: options.storage,
+    signal: options.signal,
+    extraData: options.extraData,
+    historyLimit: options.historyLimit ?? 10,
+    logger: options.logger ?? console,
+    debug: options.debug ?? false,
+    parent: undefined,
+  };
+  return new WorkflowStream(() => runWorkflow(defined, input, settings));
+}
+
+/**
+ * Runs a workflow to its end and resolves its final `RunResponse` (status `completed`). Rejects
+ * with the workflow's error, or with an `AbortError` when `signal` aborts.
+ *
+ * @example
+ * ```ts
+ * import { RunResponse, defineWorkflow, run } from "buddy-ai";
+ * const greet = defineWorkflow(async function greet(_ctx, name: string) {
+ *   return new RunResponse({ content: `Hello, ${name}!` });
+ * });
+ * const response = await run(greet, "Ada");
+ * console.log(response.content); // "Hello, Ada!"
+ * ```
+ */
+export function run<In, S extends SessionState = SessionState>(
+  workflow: WorkflowLike<In, S>,
+  input: NoInfer<In>,
+  options: ExecuteOptions<NoInfer<S>> = {},
+): Promise<RunResponse> {
+  return drainToResponse(execute(workflow, input, options));
+}

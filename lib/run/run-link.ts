@@ -1,0 +1,37 @@
+import type { WorkflowStorage } from "../session/workflow-storage.js";
+import type { SessionState } from "../workflow/workflow.js";
+import type { Logger } from "./logger.js";
+import type { RunMetrics } from "./run-metrics.js";
+import type { RunResponse } from "./run-response.js";
+
+/** What a child run (started through `ctx.run` / `ctx.stream`) takes from its parent. */
+export interface ParentRun {
+  readonly runId: string;
+  readonly sessionId: string;
+  readonly userId: string | undefined;
+  readonly sessionState: SessionState;
+  readonly history: readonly RunResponse[];
+  readonly signal: AbortSignal;
+  readonly logger: Logger;
+  readonly debug: boolean;
+  readonly historyLimit: number;
+  /** Hands the child's final response to the parent, which stores it with its own run. */
+  collect(child: RunResponse): void;
+  recordUsage(callId: string, usage: RunMetrics): void;
+}
+
+/** Everything a run needs besides the workflow and its input. */
+export interface RunSettings {
+  readonly sessionId: string | undefined;
+  readonly sessionName: string | undefined;
+  readonly userId: string | undefined;
+  readonly sessionState: SessionState | undefined;
+  readonly overwriteSessionState: boolean;
+  readonly storage: WorkflowStorage | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly extraData: Record<string, unknown> | undefined;
+  readonly historyLimit: number;
+  readonly logger: Logger;
+  readonly debug: boolean;
+  readonly parent: ParentRun | undefined;
+}

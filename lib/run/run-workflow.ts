@@ -1,0 +1,210 @@
+import { AbortError } from "../errors.js";
+import type { SessionRun } from "../session/workflow-storage.js";
+import { createContext } from "../workflow/create-context.js";
+import { validateInput } from "../workflow/validate-input.js";
+import type { SessionState, Workflow } from "../workflow/workflow.js";
+import { childRunner } from "./child-runner.js";
+import { ContentAccumulator, type ContentStep } from "./content-accumulator.js";
+import { newRunId, newSessionId } from "./ids.js";
+import type { WorkflowEvent } from "./run-event.js";
+import type { RunSettings } from "./run-link.js";
+import { RunResponse } from "./run-response.js";
+import { openSession } from "./session-binding.js";
+import { closeWorkflowSource, toWorkflowSource, type WorkflowSource } from "./workflow-source.js";
+
+const aborted = Symbol("aborted");
+
+/**
+ * One run of a workflow as an async generator of events: the whole lifecycle (start, input
+ * validation, session load, the workflow's own items, save, terminal event) in one native stage.
+ */
+export async function* runWorkflow(
+  workflow: Workflow,
+  input: unknown,
+  settings: RunSettings,
+): AsyncGenerator<WorkflowEvent, void, undefined> {
+  const { parent, logger } = settings;
+  const runId = newRunId();
+  const sessionId = parent?.sessionId ?? settings.sessionId ?? newSessionId();
+  const ids =
+    parent === undefined
+      ? { runId, sessionId, workflowId: workflow.id }
+      : { runId, sessionId, workflowId: workflow.id, parentRunId: parent.runId };
+  const response = new RunResponse({ ...ids, input, extraData: settings.extraData });
+  const startedAt = performance.now();
+  const controller = new AbortController();
+  const outer = parent?.signal ?? settings.signal;
+  const onOuterAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) controller.abort(outer.reason);
+  else outer?.addEventListener("abort", onOuterAbort, { once: true });
+  const abortSignal = controller.signal;
+  let abortPromise: Promise<typeof aborted> | undefined;
+  const children: RunResponse[] = [];
+  let binding: SessionRun | undefined;
+  let source: WorkflowSource | undefined;
+  let state: SessionState | undefined;
+  let ended = false;
+
+  const finish = async (withState: boolean): Promise<void> => {
+    response.metrics.durationMs = performance.now() - startedAt;
+    if (parent !== undefined) {
+      parent.collect(response);
+      return;
+    }
+    if (binding === undefined) return;
+    const runs = [response, ...children];
+    if (withState && state !== undefined) {
+      await binding.finish({ runs, sessionState: state, extraData: settings.extraData });
+    } else {
+      await binding.finish({ runs });
+    }
+  };
+  const finishQuietly = async (): Promise<void> => {
+    try {
+      await finish(false);
+    } catch (error) {
+      logger.warn(`Could not record run ${runId} as ${response.status}: ${errorMessage(error)}`);
+    }
+  };
+
+  try {
+    yield { event: "WorkflowStarted", ...ids, createdAt: Date.now(), workflowName: workflow.name };
+    const parsed =
+      workflow.input === undefined
+        ? input
+        : await validateInput(workflow.name, workflow.input, input);
+    const session = await openSession(workflow, ids, input, settings);
+    binding = session.binding;
+    state = session.sessionState;
+    const ctx = createContext(
+      {
+        ...ids,
+        parentRunId: parent?.runId,
+        workflowName: workflow.name,
+        userId: parent?.userId ?? settings.userId,
+        sessionState: state,
+        history: session.history,
+        signal: abortSignal,
+        metrics: response.metrics,
+      },
+      childRunner(() => ({
+        runId,
+        sessionId,
+        userId: parent?.userId ?? settings.userId,
+        sessionState: state ?? {},
+        history: session.history,
+        signal: abortSignal,
+        logger,
+        debug: settings.debug,
+        historyLimit: settings.historyLimit,
+        collect: (child) => {
+          children.push(child);
+          ctx.recordUsage(child.runId, child.metrics);
+        },
+        recordUsage: (callId, usage) => ctx.recordUsage(callId, usage),
+      })),
+    );
+    const content = new ContentAccumulator(workflow.name, ids, logger, ctx.recordUsage, response);
+    if (abortSignal.aborted) throw abortSignal.reason;
+    source = toWorkflowSource(workflow.run(ctx, parsed));
+    const cancellable = outer !== undefined;
+    if (cancellable) {
+      abortPromise = new Promise((resolve) =>
+        abortSignal.addEventListener("abort", () => resolve(aborted), { once: true }),
+      );
+    }
+    let step: ContentStep | undefined;
+    if (source.kind === "value" || source.kind === "promise") {
+      const value =
+        source.kind === "value"
+          ? source.value
+          : cancellable
+            ? await Promise.race([source.promise, abortPromise])
+            : await source.promise;
+      if (value === aborted) throw abortSignal.reason;
+      step = content.push(value, true);
+      if (step !== undefined && !step.terminal) yield step.event;
+    } else if (source.kind === "sync") {
+      const iterator = source.iterator;
+      for (let r = iterator.next(); r.done !== true; r = iterator.next()) {
+        if (abortSignal.aborted) throw abortSignal.reason;
+        step = content.push(r.value, false);
+        if (step === undefined) continue;
+        if (step.terminal) break;
+        if (settings.debug) logger.debug(describeEvent(step.event));
+        yield step.event;
+      }
+    } else {
+      const iterator = source.iterator;
+      for (;;) {
+        const r = cancellable
+          ? await Promise.race([iterator.next(), abortPromise])
+          : await iterator.next();
+        if (r === aborted) throw abortSignal.reason;
+        if (r === undefined || r.done === true) break;
+        step = content.push(r.value, false);
+        if (step === undefined) continue;
+        if (step.terminal) break;
+        if (settings.debug) logger.debug(describeEvent(step.event));
+        yield step.event;
+      }
+    }
+    if (step?.terminal === true) await closeWorkflowSource(source);
+    if (abortSignal.aborted) throw abortSignal.reason;
+    response.content = content.final(step);
+    response.status = "completed";
+    await finish(true);
+    ended = true;
+    yield {
+      event: "WorkflowCompleted",
+      ...ids,
+      createdAt: Date.now(),
+      content: response.content,
+      response,
+    };
+  } catch (error) {
+    if (ended) throw error;
+    ended = true;
+    await closeWorkflowSource(source);
+    if (abortSignal.aborted) {
+      const abort =
+        error instanceof AbortError
+          ? error
+          : new AbortError("The run was cancelled", { cause: abortSignal.reason });
+      response.status = "cancelled";
+      response.error = abort.message;
+      await finishQuietly();
+      yield { event: "WorkflowCancelled", ...ids, createdAt: Date.now(), reason: abort.message };
+      throw abort;
+    }
+    response.status = "error";
+    response.error = errorMessage(error);
+    await finishQuietly();
+    yield {
+      event: "WorkflowError",
+      ...ids,
+      createdAt: Date.now(),
+      error: response.error,
+      errorName: error instanceof Error ? error.name : typeof error,
+    };
+    throw error;
+  } finally {
+    outer?.removeEventListener("abort", onOuterAbort);
+    if (!ended) {
+      // The consumer stopped iterating before the run ended: cancel it.
+      controller.abort(new AbortError("The consumer stopped iterating"));
+      await closeWorkflowSource(source);
+      response.status = "cancelled";
+      response.error = "The consumer stopped iterating";
+      await finishQuietly();
+    }
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function describeEvent(event: WorkflowEvent): string {
+  return `[buddy-ai] ${event.event} run=${event.runId}`;
+}

@@ -1,0 +1,36 @@
+import { addUsage, type RunMetrics } from "../run/run-metrics.js";
+import type { RunResponse } from "../run/run-response.js";
+import type { SessionState } from "./workflow.js";
+import type { WorkflowContext } from "./workflow-context.js";
+
+/** The fields of a context that vary per run. */
+export interface ContextFields {
+  readonly runId: string;
+  readonly parentRunId: string | undefined;
+  readonly sessionId: string;
+  readonly workflowId: string;
+  readonly workflowName: string;
+  readonly userId: string | undefined;
+  readonly sessionState: SessionState;
+  readonly history: readonly RunResponse[];
+  readonly signal: AbortSignal;
+  readonly metrics: RunMetrics;
+}
+
+/** Builds `ctx`; `run` and `stream` are supplied by the runtime (they start child runs). */
+export function createContext(
+  fields: ContextFields,
+  children: Pick<WorkflowContext, "run" | "stream">,
+): WorkflowContext {
+  const counted = new Set<string>();
+  return {
+    ...fields,
+    recordUsage(callId: string, usage: RunMetrics): void {
+      if (counted.has(callId)) return;
+      counted.add(callId);
+      addUsage(fields.metrics, usage);
+    },
+    run: children.run,
+    stream: children.stream,
+  };
+}
