@@ -64,9 +64,9 @@ export class RunResponse<C = unknown> {
     this.workflowId = init.workflowId ?? "";
     this.createdAt = init.createdAt ?? Date.now();
     this.status = init.status ?? "running";
-    this.metrics = { ...init.metrics };
-    this.messages = [...(init.messages ?? [])];
-    this.extraData = { ...init.extraData };
+    this.metrics = init.metrics === undefined ? {} : { ...init.metrics };
+    this.messages = init.messages === undefined ? [] : [...init.messages];
+    this.extraData = init.extraData === undefined ? {} : { ...init.extraData };
     this.input = init.input;
     this.error = init.error;
   }

@@ -30,14 +30,30 @@ export async function* runWorkflow(
     parent === undefined
       ? { runId, sessionId, workflowId: workflow.id }
       : { runId, sessionId, workflowId: workflow.id, parentRunId: parent.runId };
-  const response = new RunResponse({ ...ids, input, extraData: settings.extraData });
+  const response = new RunResponse({
+    runId,
+    sessionId,
+    workflowId: workflow.id,
+    parentRunId: parent?.runId,
+    input,
+    extraData: settings.extraData,
+  });
   const startedAt = performance.now();
-  const controller = new AbortController();
+  // The run's own signal, made on first use: a run without a caller's signal whose workflow
+  // never reads ctx.signal needs none (an AbortController costs more than the rest of a run).
   const outer = parent?.signal ?? settings.signal;
-  const onOuterAbort = () => controller.abort(outer?.reason);
-  if (outer?.aborted) controller.abort(outer.reason);
-  else outer?.addEventListener("abort", onOuterAbort, { once: true });
-  const abortSignal = controller.signal;
+  let controller: AbortController | undefined;
+  const onOuterAbort = () => controller?.abort(outer?.reason);
+  const runSignal = (): AbortSignal => {
+    if (controller === undefined) {
+      controller = new AbortController();
+      if (outer?.aborted) controller.abort(outer.reason);
+      else outer?.addEventListener("abort", onOuterAbort, { once: true });
+    }
+    return controller.signal;
+  };
+  const isAborted = () => controller?.signal.aborted === true;
+  if (outer !== undefined) runSignal();
   let abortPromise: Promise<typeof aborted> | undefined;
   const children: RunResponse[] = [];
   let binding: SessionRun | undefined;
@@ -68,23 +84,36 @@ export async function* runWorkflow(
   };
 
   try {
-    yield { event: "WorkflowStarted", ...ids, createdAt: Date.now(), workflowName: workflow.name };
+    yield {
+      event: "WorkflowStarted",
+      runId,
+      sessionId,
+      workflowId: workflow.id,
+      parentRunId: parent?.runId,
+      createdAt: Date.now(),
+      workflowName: workflow.name,
+    };
     const parsed =
       workflow.input === undefined
         ? input
         : await validateInput(workflow.name, workflow.input, input);
-    const session = await openSession(workflow, ids, input, settings);
+    const session =
+      parent === undefined && settings.storage === undefined
+        ? { binding: undefined, sessionState: settings.sessionState ?? {}, history: [] }
+        : await openSession(workflow, ids, input, settings);
     binding = session.binding;
     state = session.sessionState;
     const ctx = createContext(
       {
-        ...ids,
+        runId,
+        sessionId,
+        workflowId: workflow.id,
         parentRunId: parent?.runId,
         workflowName: workflow.name,
         userId: parent?.userId ?? settings.userId,
         sessionState: state,
         history: session.history,
-        signal: abortSignal,
+        signal: runSignal,
         metrics: response.metrics,
       },
       childRunner(() => ({
@@ -93,7 +122,9 @@ export async function* runWorkflow(
         userId: parent?.userId ?? settings.userId,
         sessionState: state ?? {},
         history: session.history,
-        signal: abortSignal,
+        get signal() {
+          return runSignal();
+        },
         logger,
         debug: settings.debug,
         historyLimit: settings.historyLimit,
@@ -105,12 +136,12 @@ export async function* runWorkflow(
       })),
     );
     const content = new ContentAccumulator(workflow.name, ids, logger, ctx.recordUsage, response);
-    if (abortSignal.aborted) throw abortSignal.reason;
+    if (isAborted()) throw runSignal().reason;
     source = toWorkflowSource(workflow.run(ctx, parsed));
     const cancellable = outer !== undefined;
     if (cancellable) {
       abortPromise = new Promise((resolve) =>
-        abortSignal.addEventListener("abort", () => resolve(aborted), { once: true }),
+        runSignal().addEventListener("abort", () => resolve(aborted), { once: true }),
       );
     }
     let step: ContentStep | undefined;
@@ -121,13 +152,13 @@ export async function* runWorkflow(
           : cancellable
             ? await Promise.race([source.promise, abortPromise])
             : await source.promise;
-      if (value === aborted) throw abortSignal.reason;
+      if (value === aborted) throw runSignal().reason;
       step = content.push(value, true);
       if (step !== undefined && !step.terminal) yield step.event;
     } else if (source.kind === "sync") {
       const iterator = source.iterator;
       for (let r = iterator.next(); r.done !== true; r = iterator.next()) {
-        if (abortSignal.aborted) throw abortSignal.reason;
+        if (isAborted()) throw runSignal().reason;
         step = content.push(r.value, false);
         if (step === undefined) continue;
         if (step.terminal) break;
@@ -140,7 +171,7 @@ export async function* runWorkflow(
         const r = cancellable
           ? await Promise.race([iterator.next(), abortPromise])
           : await iterator.next();
-        if (r === aborted) throw abortSignal.reason;
+        if (r === aborted) throw runSignal().reason;
         if (r === undefined || r.done === true) break;
         step = content.push(r.value, false);
         if (step === undefined) continue;
@@ -150,14 +181,18 @@ export async function* runWorkflow(
       }
     }
     if (step?.terminal === true) await closeWorkflowSource(source);
-    if (abortSignal.aborted) throw abortSignal.reason;
+    if (isAborted()) throw runSignal().reason;
     response.content = content.final(step);
     response.status = "completed";
-    await finish(true);
+    if (parent !== undefined || binding !== undefined) await finish(true);
+    else response.metrics.durationMs = performance.now() - startedAt;
     ended = true;
     yield {
       event: "WorkflowCompleted",
-      ...ids,
+      runId,
+      sessionId,
+      workflowId: workflow.id,
+      parentRunId: parent?.runId,
       createdAt: Date.now(),
       content: response.content,
       response,
@@ -166,15 +201,23 @@ export async function* runWorkflow(
     if (ended) throw error;
     ended = true;
     await closeWorkflowSource(source);
-    if (abortSignal.aborted) {
+    if (isAborted()) {
       const abort =
         error instanceof AbortError
           ? error
-          : new AbortError("The run was cancelled", { cause: abortSignal.reason });
+          : new AbortError("The run was cancelled", { cause: runSignal().reason });
       response.status = "cancelled";
       response.error = abort.message;
       await finishQuietly();
-      yield { event: "WorkflowCancelled", ...ids, createdAt: Date.now(), reason: abort.message };
+      yield {
+        event: "WorkflowCancelled",
+        runId,
+        sessionId,
+        workflowId: workflow.id,
+        parentRunId: parent?.runId,
+        createdAt: Date.now(),
+        reason: abort.message,
+      };
       throw abort;
     }
     response.status = "error";
@@ -182,7 +225,10 @@ export async function* runWorkflow(
     await finishQuietly();
     yield {
       event: "WorkflowError",
-      ...ids,
+      runId,
+      sessionId,
+      workflowId: workflow.id,
+      parentRunId: parent?.runId,
       createdAt: Date.now(),
       error: response.error,
       errorName: error instanceof Error ? error.name : typeof error,
@@ -192,7 +238,8 @@ export async function* runWorkflow(
     outer?.removeEventListener("abort", onOuterAbort);
     if (!ended) {
       // The consumer stopped iterating before the run ended: cancel it.
-      controller.abort(new AbortError("The consumer stopped iterating"));
+      runSignal();
+      controller?.abort(new AbortError("The consumer stopped iterating"));
       await closeWorkflowSource(source);
       response.status = "cancelled";
       response.error = "The consumer stopped iterating";

@@ -13,7 +13,8 @@ export interface ContextFields {
   readonly userId: string | undefined;
   readonly sessionState: SessionState;
   readonly history: readonly RunResponse[];
-  readonly signal: AbortSignal;
+  /** Made on first read of `ctx.signal`. */
+  readonly signal: () => AbortSignal;
   readonly metrics: RunMetrics;
 }
 
@@ -22,10 +23,22 @@ export function createContext(
   fields: ContextFields,
   children: Pick<WorkflowContext, "run" | "stream">,
 ): WorkflowContext {
-  const counted = new Set<string>();
+  let counted: Set<string> | undefined;
   return {
-    ...fields,
+    runId: fields.runId,
+    parentRunId: fields.parentRunId,
+    sessionId: fields.sessionId,
+    workflowId: fields.workflowId,
+    workflowName: fields.workflowName,
+    userId: fields.userId,
+    sessionState: fields.sessionState,
+    history: fields.history,
+    metrics: fields.metrics,
+    get signal() {
+      return fields.signal();
+    },
     recordUsage(callId: string, usage: RunMetrics): void {
+      counted ??= new Set();
       if (counted.has(callId)) return;
       counted.add(callId);
       addUsage(fields.metrics, usage);

@@ -1,0 +1,190 @@
+import {
+  defineWorkflow,
+  execute,
+  RunResponse,
+  run,
+  runResponseContent,
+  type WorkflowEvent,
+  workflowCompleted,
+} from "buddy-ai";
+import { describe, expect, it } from "vitest";
+import { captureLogger, collect } from "../support/capture-logger.js";
+
+describe("stream rules", () => {
+  it("a yielded WorkflowCompleted is the terminal event and its content is never appended twice", async () => {
+    const wf = defineWorkflow(async function* article(ctx) {
+      yield new RunResponse({ content: "draft" });
+      yield workflowCompleted({ content: "draft" });
+    });
+    const { events } = await collect(execute(wf, undefined));
+    expect(events.map((e) => e.event)).toEqual([
+      "WorkflowStarted",
+      "RunResponseContent",
+      "WorkflowCompleted",
+    ]);
+    const last = events.at(-1);
+    expect(last?.event === "WorkflowCompleted" && last.content).toBe("draft");
+    expect(last?.event === "WorkflowCompleted" && last.response.content).toBe("draft");
+    expect(last?.runId).toBe(events[0]?.runId);
+  });
+
+  it("a yielded WorkflowCompleted without content keeps the accumulated content", async () => {
+    const response = await run(function* () {
+      yield "a";
+      yield "b";
+      yield workflowCompleted();
+    }, undefined);
+    expect(response.content).toBe("ab");
+  });
+
+  it("stops the workflow at its own WorkflowCompleted and runs its finally block", async () => {
+    let after = false;
+    let cleaned = false;
+    const { events } = await collect(
+      execute(async function* () {
+        try {
+          yield workflowCompleted({ content: "done" });
+          after = true;
+          yield "late";
+        } finally {
+          cleaned = true;
+        }
+      }, undefined),
+    );
+    expect(after).toBe(false);
+    expect(cleaned).toBe(true);
+    expect(events.filter((e) => e.event === "WorkflowCompleted")).toHaveLength(1);
+  });
+
+  it("accumulates content from strings, RunResponses and RunResponseContent events only", async () => {
+    const logger = captureLogger();
+    const response = await run(
+      async function* () {
+        yield "a";
+        yield runResponseContent("b");
+        yield new RunResponse({ content: "c" });
+        yield { event: "ToolCallStarted", toolName: "x" } as unknown as WorkflowEvent;
+        yield { note: "not an event" } as unknown as string;
+      },
+      undefined,
+      { logger },
+    );
+    expect(response.content).toBe("abc");
+    expect(logger.warnings).toEqual([
+      expect.stringMatching(/yielded an object, which is neither content nor an event/),
+    ]);
+  });
+
+  it("a non-string content value replaces what came before", async () => {
+    const response = await run(async function* () {
+      yield "draft";
+      yield new RunResponse({ content: { title: "Final" } });
+    }, undefined);
+    expect(response.content).toEqual({ title: "Final" });
+  });
+
+  it("ignores lifecycle events a workflow yields itself, with a warning", async () => {
+    const logger = captureLogger();
+    const { events } = await collect(
+      execute(
+        async function* () {
+          yield { event: "WorkflowError", error: "fake" } as unknown as WorkflowEvent;
+          yield "ok";
+        },
+        undefined,
+        { logger },
+      ),
+    );
+    expect(events.map((e) => e.event)).toEqual([
+      "WorkflowStarted",
+      "RunResponseContent",
+      "WorkflowCompleted",
+    ]);
+    expect(logger.warnings[0]).toMatch(/WorkflowError event; the runtime emits it itself/);
+  });
+
+  it("stamps the run's ids over ids carried by forwarded events", async () => {
+    const { events } = await collect(
+      execute(
+        async function* () {
+          yield { ...runResponseContent("x"), runId: "agent-run", sessionId: "", workflowId: "" };
+        },
+        undefined,
+        { sessionId: "s" },
+      ),
+    );
+    const runId = events[0]?.runId;
+    expect(events[1]).toMatchObject({
+      event: "RunResponseContent",
+      runId,
+      sessionId: "s",
+      content: "x",
+    });
+  });
+
+  it("returned RunResponse lends its extra data and messages to the final response", async () => {
+    const response = await run(
+      async () =>
+        new RunResponse({
+          content: "x",
+          extraData: { source: "unit" },
+          messages: [{ role: "user", content: "hi" }],
+        }),
+      undefined,
+    );
+    expect(response.extraData).toEqual({ source: "unit" });
+    expect(response.messages).toEqual([{ role: "user", content: "hi" }]);
+  });
+
+  it("a returned string is the content; returning nothing completes with no content", async () => {
+    expect((await run(async () => "text", undefined)).content).toBe("text");
+    const response = await run(async () => {}, undefined);
+    expect(response.status).toBe("completed");
+    expect(response.content).toBeUndefined();
+  });
+
+  it("debug logs every event through logger.debug", async () => {
+    const logger = captureLogger();
+    await run(
+      function* () {
+        yield "a";
+      },
+      undefined,
+      { logger, debug: true },
+    );
+    expect(logger.debugs.some((line) => line.includes("RunResponseContent"))).toBe(true);
+  });
+
+  it("without a store, ctx.sessionState is the object passed as sessionState and history is empty", async () => {
+    const state = { visits: 1 };
+    await run(
+      async (ctx) => {
+        expect(ctx.history).toEqual([]);
+        ctx.sessionState.visits = Number(ctx.sessionState.visits) + 1;
+      },
+      undefined,
+      { sessionState: state },
+    );
+    expect(state.visits).toBe(2);
+  });
+
+  it("ctx carries the run's ids, names and signal", async () => {
+    const wf = defineWorkflow({
+      name: "Ctx Check",
+      id: "ctx-check-v1",
+      run: async (ctx) => {
+        expect(ctx).toMatchObject({
+          sessionId: "s-9",
+          workflowId: "ctx-check-v1",
+          workflowName: "Ctx Check",
+          userId: "u-1",
+        });
+        expect(ctx.signal).toBeInstanceOf(AbortSignal);
+        expect(ctx.parentRunId).toBeUndefined();
+        return ctx.runId;
+      },
+    });
+    const response = await run(wf, undefined, { sessionId: "s-9", userId: "u-1" });
+    expect(response.content).toBe(response.runId);
+  });
+});

@@ -1,0 +1,108 @@
+import {
+  defineWorkflow,
+  execute,
+  type RunResponse,
+  run,
+  type WorkflowContext,
+  type WorkflowEvent,
+  type WorkflowStream,
+} from "buddy-ai";
+import { describe, expectTypeOf, it } from "vitest";
+import { z } from "zod";
+
+describe("input inference", () => {
+  it("types the function's input from the schema's output, and callers' input from its input", () => {
+    const wf = defineWorkflow({
+      input: z.object({ topic: z.string(), words: z.coerce.number().default(300) }),
+      run: async (_ctx, input) => {
+        expectTypeOf(input).toEqualTypeOf<{ topic: string; words: number }>();
+      },
+    });
+    void run(wf, { topic: "x" });
+    void run(wf, { topic: "x", words: 5 });
+    // @ts-expect-error topic is required
+    void run(wf, { words: 5 });
+    // @ts-expect-error topic must be a string
+    void execute(wf, { topic: 1 });
+  });
+
+  it("types input from the function's annotation (object form and shorthand)", () => {
+    const a = defineWorkflow({
+      name: "a",
+      run: async (_ctx, input: { n: number }) => `${input.n}`,
+    });
+    const b = defineWorkflow(async function* b(_ctx, topic: string) {
+      yield topic;
+    });
+    void run(a, { n: 1 });
+    void run(b, "t");
+    // @ts-expect-error number expected
+    void run(a, { n: "1" });
+    // @ts-expect-error string expected
+    void run(b, 1);
+    // bare functions too
+    void run(async (_ctx: WorkflowContext, n: number) => `${n}`, 2);
+    // @ts-expect-error number expected
+    void run(async (_ctx: WorkflowContext, n: number) => `${n}`, "2");
+  });
+
+  it("only accepts the four return styles, yielding content or events", () => {
+    // @ts-expect-error numbers are not a return style
+    defineWorkflow(async function nope() {
+      return 5;
+    });
+    // @ts-expect-error yielded numbers are not content
+    defineWorkflow(async function* nope() {
+      yield 5;
+    });
+  });
+});
+
+describe("state inference", () => {
+  it("types ctx.sessionState from the annotation and checks sessionState defaults", () => {
+    const counter = defineWorkflow(async function counter(
+      ctx: WorkflowContext<{ visits: number }>,
+    ) {
+      expectTypeOf(ctx.sessionState.visits).toEqualTypeOf<number>();
+    });
+    void run(counter, undefined, { sessionState: { visits: 0 } });
+    // @ts-expect-error visits is a number
+    void run(counter, undefined, { sessionState: { visits: "0" } });
+  });
+});
+
+describe("events", () => {
+  it("execute returns a WorkflowStream of WorkflowEvent and run a RunResponse", () => {
+    const wf = defineWorkflow(async function* w() {
+      yield "x";
+    });
+    expectTypeOf(execute(wf, undefined)).toEqualTypeOf<WorkflowStream>();
+    expectTypeOf(execute(wf, undefined)).toMatchTypeOf<AsyncIterable<WorkflowEvent>>();
+    expectTypeOf(run(wf, undefined)).toEqualTypeOf<Promise<RunResponse>>();
+  });
+
+  it("narrows on the event field", () => {
+    const handle = (event: WorkflowEvent) => {
+      switch (event.event) {
+        case "WorkflowStarted":
+          expectTypeOf(event.workflowName).toEqualTypeOf<string>();
+          break;
+        case "WorkflowCompleted":
+          expectTypeOf(event.response).toEqualTypeOf<RunResponse<unknown>>();
+          break;
+        case "WorkflowError":
+          expectTypeOf(event.error).toEqualTypeOf<string>();
+          break;
+        case "ToolCallStarted":
+          expectTypeOf(event.toolName).toEqualTypeOf<string>();
+          break;
+        case "RunResponseContent":
+          expectTypeOf(event.content).toEqualTypeOf<unknown>();
+          // @ts-expect-error content events carry no response
+          void event.response;
+          break;
+      }
+    };
+    void handle;
+  });
+});
