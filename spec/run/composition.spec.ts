@@ -89,7 +89,7 @@ describe("composition", () => {
     const { events, error } = await collect(
       execute(async function* parent(ctx) {
         try {
-          yield* ctx.stream(async function* () {
+          yield* ctx.stream(async () => {
             throw new Error("x");
           }, undefined);
         } catch {}
