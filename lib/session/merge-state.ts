@@ -8,7 +8,12 @@ function isPlainObject(value: unknown): value is State {
 
 /** Sets an own enumerable data property, also for `__proto__` (never the prototype). */
 function define(target: State, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
 }
 
 /**

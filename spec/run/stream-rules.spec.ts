@@ -12,7 +12,7 @@ import { captureLogger, collect } from "../support/capture-logger.js";
 
 describe("stream rules", () => {
   it("a yielded WorkflowCompleted is the terminal event and its content is never appended twice", async () => {
-    const wf = defineWorkflow(async function* article(ctx) {
+    const wf = defineWorkflow(async function* article() {
       yield new RunResponse({ content: "draft" });
       yield workflowCompleted({ content: "draft" });
     });
