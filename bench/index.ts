@@ -1,7 +1,11 @@
 /** Runs every benchmark in one process; each prints our figure beside its native baseline. */
+import { main as agentOverhead } from "./agent-overhead.js";
 import { main as workflowStream } from "./workflow-stream.js";
 
-const benches: [string, () => Promise<void>][] = [["workflow-stream", workflowStream]];
+const benches: [string, () => Promise<void>][] = [
+  ["workflow-stream", workflowStream],
+  ["agent-overhead", agentOverhead],
+];
 const only = process.argv[2];
 for (const [name, bench] of benches) {
   if (only === undefined || name === only) await bench();

@@ -56,3 +56,35 @@ export type {
   WorkflowResult,
 } from "./workflow/workflow.js";
 export type { WorkflowContext } from "./workflow/workflow-context.js";
+
+// Agents, tools and the model interface.
+
+export type {
+  Agent,
+  AgentCallOptions,
+  AgentOptions,
+  AgentResponse,
+  AgentStream,
+} from "./agent/agent.js";
+export { agent } from "./agent/agent.js";
+export type { SchemaIssue } from "./agent/agent-errors.js";
+export {
+  AgentConfigError,
+  OutputValidationError,
+  SchemaConversionError,
+  ToolLoopLimitError,
+} from "./agent/agent-errors.js";
+export type { Tool, ToolExecuteOptions, ToolOptions } from "./agent/tool.js";
+export { tool } from "./agent/tool.js";
+export type {
+  FinishChunk,
+  Model,
+  ModelChunk,
+  ModelRequest,
+  ResponseFormat,
+  TextDeltaChunk,
+  ToolCallChunk,
+  ToolDefinition,
+  UsageChunk,
+} from "./models/model.js";
+export { ModelError, ModelHTTPError, ModelTimeoutError } from "./models/model-errors.js";

@@ -1,0 +1,188 @@
+import { AbortError } from "../errors.js";
+import { newRunId } from "../run/ids.js";
+import type { Message, ToolCall } from "../run/message.js";
+import type { AgentEvent } from "../run/run-event.js";
+import { addUsage, type RunMetrics } from "../run/run-metrics.js";
+import { RunResponse } from "../run/run-response.js";
+import type { AgentCallOptions, AgentResponse } from "./agent.js";
+import { OutputValidationError, ToolLoopLimitError } from "./agent-errors.js";
+import type { AgentSpec } from "./agent-spec.js";
+import { callTool, parseArgs } from "./call-tool.js";
+import { validate } from "./standard-schema.js";
+
+/**
+ * One agent run: model calls and tool rounds until the model answers without calling tools.
+ * Every piece of state lives in this call, so one agent serves any number of concurrent runs.
+ */
+export async function* runAgent<Output>(
+  spec: AgentSpec<Output>,
+  prompt: string,
+  options: AgentCallOptions = {},
+): AsyncGenerator<AgentEvent, AgentResponse<Output>, unknown> {
+  const runId = newRunId();
+  const createdAt = Date.now();
+  const agentName = spec.name;
+  const stamp = () => ({ runId, sessionId: "", workflowId: "", createdAt: Date.now(), agentName });
+  // Our own controller: aborted by the caller's signal, and by us when the consumer stops early.
+  const controller = new AbortController();
+  const outer = options.signal;
+  const onAbort = () => controller.abort(outer?.reason);
+  if (outer?.aborted) onAbort();
+  else outer?.addEventListener("abort", onAbort, { once: true });
+  const signal = controller.signal;
+  const conversation: Message[] = [...(options.messages ?? []), { role: "user", content: prompt }];
+  const metrics: RunMetrics = {};
+  let recorded = false;
+  const record = () => {
+    if (recorded) return;
+    recorded = true;
+    options.recordUsage?.(runId, { ...metrics });
+  };
+  let settled = false;
+
+  yield { event: "RunStarted", ...stamp(), model: spec.model.id };
+  try {
+    let text = "";
+    for (let round = 0; ; round++) {
+      if (signal.aborted) throw abortError(signal);
+      text = "";
+      const calls: ToolCall[] = [];
+      const messages: readonly Message[] =
+        spec.instructions === undefined
+          ? [...conversation]
+          : [{ role: "system", content: spec.instructions }, ...conversation];
+      const request = {
+        messages,
+        tools: spec.toolDefinitions,
+        signal,
+        ...(spec.responseFormat === undefined ? {} : { responseFormat: spec.responseFormat }),
+      };
+      for await (const chunk of spec.model.stream(request)) {
+        if (chunk.type === "text-delta") {
+          text += chunk.text;
+          // The hot path: one flat literal per delta, no spreads.
+          yield {
+            event: "RunResponseContent",
+            runId,
+            sessionId: "",
+            workflowId: "",
+            createdAt: Date.now(),
+            agentName,
+            content: chunk.text,
+          };
+        } else if (chunk.type === "tool-call") {
+          calls.push({ id: chunk.id, name: chunk.name, arguments: chunk.arguments });
+        } else if (chunk.type === "usage") {
+          addUsage(metrics, chunk.usage);
+        }
+      }
+      if (calls.length === 0) {
+        conversation.push({ role: "assistant", content: text });
+        break;
+      }
+      conversation.push({ role: "assistant", content: text || null, toolCalls: calls });
+      if (round >= spec.maxToolRounds) throw new ToolLoopLimitError(agentName, spec.maxToolRounds);
+
+      for (const call of calls) {
+        yield {
+          event: "ToolCallStarted",
+          ...stamp(),
+          toolCallId: call.id,
+          toolName: call.name,
+          args: parseArgs(call),
+        };
+      }
+      // Tools of one round run concurrently; their results are reported in the model's order.
+      const outcomes = calls.map((call) => callTool(spec.tools, call, signal));
+      for (const pending of outcomes) pending.catch(() => {});
+      for (const [i, call] of calls.entries()) {
+        // A tool that ignores its signal must not keep an aborted run waiting.
+        const outcome = await untilAborted(outcomes[i] as (typeof outcomes)[number], signal);
+        conversation.push({ role: "tool", toolCallId: call.id, content: outcome.content });
+        yield {
+          event: "ToolCallCompleted",
+          ...stamp(),
+          toolCallId: call.id,
+          toolName: call.name,
+          result: outcome.result,
+          isError: outcome.isError,
+        };
+      }
+    }
+
+    const content =
+      spec.output === undefined
+        ? (text as Output)
+        : await parseOutput(spec.output, agentName, text);
+    const response = new RunResponse<Output>({
+      content,
+      contentType: spec.output === undefined ? "str" : "json",
+      runId,
+      createdAt,
+      status: "completed",
+      metrics: { ...metrics, durationMs: Date.now() - createdAt },
+      messages: conversation,
+    }) as AgentResponse<Output>;
+    settled = true;
+    record();
+    yield { event: "RunCompleted", ...stamp(), content, response };
+    return response;
+  } catch (error) {
+    settled = true;
+    const failure = signal.aborted && !(error instanceof AbortError) ? abortError(signal) : error;
+    const named = failure instanceof Error ? failure : new Error(String(failure));
+    yield { event: "RunError", ...stamp(), error: named.message, errorName: named.name };
+    throw failure;
+  } finally {
+    outer?.removeEventListener("abort", onAbort);
+    // The consumer stopped iterating: cancel the model call and tools still in flight.
+    if (!settled) controller.abort(new AbortError(`Agent "${agentName}" run was stopped`));
+    record();
+  }
+}
+
+function abortError(signal: AbortSignal): AbortError {
+  return new AbortError("The agent run was aborted", { cause: signal.reason });
+}
+
+/** `promise`, or a rejection with `AbortError` as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+async function parseOutput<Output>(
+  schema: NonNullable<AgentSpec<Output>["output"]>,
+  agentName: string,
+  text: string,
+): Promise<Output> {
+  // Some models fence JSON in Markdown even when asked for a schema.
+  const json = text
+    .trim()
+    .replace(/^```(?:json)?\s*\n?/i, "")
+    .replace(/\n?```$/, "");
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (error) {
+    throw new OutputValidationError(agentName, text, [
+      { message: `not valid JSON (${(error as Error).message})`, path: [] },
+    ]);
+  }
+  const checked = await validate(schema, raw);
+  if ("issues" in checked) throw new OutputValidationError(agentName, text, checked.issues);
+  return checked.value;
+}

@@ -1,0 +1,76 @@
+import { randomUUID } from "node:crypto";
+import type { OpenAI } from "openai";
+import type { ModelChunk } from "./model.js";
+import { toMetrics } from "./openai-convert.js";
+
+type StreamChunk = OpenAI.Chat.Completions.ChatCompletionChunk;
+
+interface PendingCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/**
+ * Reads a streamed answer: each chunk's text is handed back at once; tool-call deltas, usage and
+ * the finish reason are gathered and come out, complete, at the end.
+ */
+export class ChunkAssembler {
+  readonly #calls: PendingCall[] = [];
+  #finish: string | undefined;
+  #usage: OpenAI.CompletionUsage | undefined;
+
+  /** Takes one streamed chunk; returns its text, if it carries any. */
+  push(chunk: StreamChunk): string | undefined {
+    if (chunk.usage) this.#usage = chunk.usage;
+    const choice = chunk.choices?.[0];
+    if (choice === undefined) return undefined;
+    if (choice.finish_reason) this.#finish = choice.finish_reason;
+    const delta = choice.delta;
+    if (delta?.tool_calls) this.#toolDeltas(delta.tool_calls);
+    return delta?.content ?? delta?.refusal ?? undefined;
+  }
+
+  /** The closing chunks: complete tool calls in the model's order, usage if sent, finish. */
+  end(): ModelChunk[] {
+    const out: ModelChunk[] = [];
+    for (const call of this.#calls) {
+      if (call === undefined) continue;
+      out.push({ type: "tool-call", ...call, id: call.id || `call_${randomUUID()}` });
+    }
+    if (this.#usage) out.push({ type: "usage", usage: toMetrics(this.#usage) });
+    const fallback = out.length > 0 && out[0]?.type === "tool-call" ? "tool_calls" : "stop";
+    out.push({ type: "finish", reason: this.#finish ?? fallback });
+    return out;
+  }
+
+  #toolDeltas(deltas: NonNullable<StreamChunk["choices"][number]["delta"]["tool_calls"]>): void {
+    for (const d of deltas) {
+      let call = this.#calls[d.index];
+      if (call === undefined) {
+        call = { id: "", name: "", arguments: "" };
+        this.#calls[d.index] = call;
+      }
+      if (d.id) call.id = d.id;
+      // The name arrives whole, with the call's first delta; later deltas extend the arguments.
+      if (d.function?.name && call.name === "") call.name = d.function.name;
+      if (d.function?.arguments) call.arguments += d.function.arguments;
+    }
+  }
+}
+
+/** The chunks of a whole (non-streamed) completion. */
+export function completionChunks(completion: OpenAI.Chat.Completions.ChatCompletion): ModelChunk[] {
+  const out: ModelChunk[] = [];
+  const choice = completion.choices[0];
+  const text = choice?.message.content ?? choice?.message.refusal;
+  if (text) out.push({ type: "text-delta", text });
+  for (const call of choice?.message.tool_calls ?? []) {
+    if (call.type !== "function") continue;
+    const { name, arguments: args } = call.function;
+    out.push({ type: "tool-call", id: call.id || `call_${randomUUID()}`, name, arguments: args });
+  }
+  if (completion.usage) out.push({ type: "usage", usage: toMetrics(completion.usage) });
+  out.push({ type: "finish", reason: choice?.finish_reason ?? "stop" });
+  return out;
+}

@@ -1,0 +1,13 @@
+/**
+ * `buddy-ai/openai`: models behind the official `openai` SDK (any OpenAI-compatible server).
+ *
+ * @example
+ * ```ts
+ * import { agent } from "buddy-ai";
+ * import { openai } from "buddy-ai/openai";
+ * const writer = agent({ name: "writer", model: openai("gpt-4o-mini") });
+ * ```
+ */
+export { ModelError, ModelHTTPError, ModelTimeoutError } from "./models/model-errors.js";
+export type { OpenAIModel, OpenAIModelOptions } from "./models/openai-model.js";
+export { openai } from "./models/openai-model.js";
