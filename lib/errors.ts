@@ -47,13 +47,27 @@ export class UnstorableValueError extends BuddyError {
   constructor(
     readonly path: string,
     what: string,
+    hint = "session state may hold JSON values, Date, Map, Set and BigInt only",
   ) {
-    super(`${path} is ${what}; session state may hold JSON values, Date, Map, Set and BigInt only`);
+    super(`${path} is ${what}; ${hint}`);
   }
 }
 
 /** A stored session's data could not be decoded; other sessions are unaffected. */
-export class SessionDecodeError extends BuddyError {}
+export class SessionDecodeError extends BuddyError {
+  constructor(
+    readonly sessionId: string,
+    what: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      `Session "${sessionId}" cannot be read: ${what} could not be decoded. It was changed outside ` +
+        `buddy-ai or written by an incompatible version; repair the row or delete the session ` +
+        `with storage.deleteSession("${sessionId}").`,
+      options,
+    );
+  }
+}
 
 /** A store option (table name, schema name…) is not acceptable; the message says why. */
 export class StorageConfigError extends BuddyError {}

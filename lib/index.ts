@@ -34,6 +34,7 @@ export type { RunMetrics } from "./run/run-metrics.js";
 export type { RunResponseInit, RunStatus } from "./run/run-response.js";
 export { RunResponse } from "./run/run-response.js";
 export { WorkflowStream } from "./run/workflow-stream.js";
+export type { QueryLogEvent, StorageOptions } from "./session/kysely/storage-options.js";
 export type { WorkflowSession } from "./session/workflow-session.js";
 export type {
   ListSessionsOptions,

@@ -51,4 +51,13 @@ describe("the built package", () => {
       expect(names).toContain(name);
     }
   });
+
+  it.each([
+    ["buddy-ai/sqlite", ["sqliteStorage"]],
+    ["buddy-ai/openai", ["openai", "ModelHTTPError"]],
+    ["buddy-ai/testing", ["scriptedModel"]],
+    ["buddy-ai", ["agent", "tool", "SessionBusyError", "SessionConflictError"]],
+  ])("%s exports %j under plain Node", async (specifier, expected) => {
+    expect(await exportsOf(specifier)).toEqual(expect.arrayContaining(expected));
+  });
 });

@@ -1,19 +1,11 @@
+import { defineOwn } from "./reserved-keys.js";
+
 type State = Record<string, unknown>;
 
 function isPlainObject(value: unknown): value is State {
   if (typeof value !== "object" || value === null) return false;
   const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-/** Sets an own enumerable data property, also for `__proto__` (never the prototype). */
-function define(target: State, key: string, value: unknown): void {
-  Object.defineProperty(target, key, {
-    value,
-    enumerable: true,
-    writable: true,
-    configurable: true,
-  });
 }
 
 /**
@@ -47,7 +39,7 @@ function copy(value: unknown, copies: Map<object, unknown>): unknown {
   if (!isPlainObject(value)) return value;
   const out: State = {};
   copies.set(value, out);
-  for (const key of Object.keys(value)) define(out, key, copy(value[key], copies));
+  for (const key of Object.keys(value)) defineOwn(out, key, copy(value[key], copies));
   return out;
 }
 
@@ -56,7 +48,7 @@ function mergeInto(base: State, top: State, copies: Map<object, unknown>): State
   for (const key of Object.keys(top)) {
     const current = Object.hasOwn(base, key) ? base[key] : undefined;
     const value = top[key];
-    define(
+    defineOwn(
       base,
       key,
       isPlainObject(current) && isPlainObject(value)

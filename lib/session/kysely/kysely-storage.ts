@@ -1,0 +1,150 @@
+import type { Kysely } from "kysely";
+import { BuddyError, StorageConfigError } from "../../errors.js";
+import type { RunResponse } from "../../run/run-response.js";
+import type { WorkflowSession } from "../workflow-session.js";
+import type {
+  ListSessionsOptions,
+  OpenRunRequest,
+  SessionRun,
+  WorkflowStorage,
+} from "../workflow-storage.js";
+import { defaultColumnTypes, migrateStore, type StoreColumnTypes } from "./migrations.js";
+import { type ActiveRuns, openSessionRun } from "./open-run.js";
+import { queryLimit } from "./query-limit.js";
+import { decodeRun } from "./run-rows.js";
+import { SessionQueue } from "./session-queue.js";
+import { decodeSession } from "./session-rows.js";
+import type { StoreContext } from "./store-context.js";
+import { storeQueries } from "./store-queries.js";
+import { type StoreDatabase, storeTables } from "./store-tables.js";
+
+/** What a database-specific store hands to {@link KyselyStorage}. */
+export interface KyselyStorageConfig {
+  /** The Kysely instance on the store's database (its dialect decides the SQL flavour). */
+  readonly db: Kysely<StoreDatabase>;
+  /** Sessions table; runs go to `<tableName>_runs`. Default `"buddy_sessions"`. */
+  readonly tableName?: string;
+  /** How long `openRun` waits for a busy session (ms). Default 30 000. */
+  readonly busyTimeoutMs?: number;
+  /** How long a claim on a session lasts without renewal (ms). Default 15 000. */
+  readonly leaseMs?: number;
+  /** Column types of the tables this store creates. */
+  readonly columnTypes?: StoreColumnTypes;
+}
+
+/**
+ * The session store on any Kysely dialect: the SQL lives here once, and `sqliteStorage` (and
+ * the Postgres store) only supply a configured Kysely instance. See `WorkflowStorage`.
+ *
+ * Runs on one session take turns: in this process through a FIFO queue per session, across
+ * processes through an expiring lease on the session row, renewed while the run is in flight.
+ * A session's row is created when its first run starts (the lease lives on it), so a first run
+ * that fails or is cancelled leaves the session with empty state and its failed run listed.
+ */
+export class KyselyStorage implements WorkflowStorage {
+  readonly #store: StoreContext;
+  readonly #columnTypes: StoreColumnTypes;
+  readonly #active: ActiveRuns = { queue: new SessionQueue(), renewals: new Set() };
+  #ready: Promise<void> | undefined;
+  #closed = false;
+
+  constructor(config: KyselyStorageConfig) {
+    const tables = storeTables(config.tableName ?? "buddy_sessions");
+    this.#store = {
+      db: config.db,
+      tables,
+      queries: storeQueries(config.db, tables),
+      busyTimeoutMs: positive("busyTimeoutMs", config.busyTimeoutMs ?? 30_000),
+      leaseMs: positive("leaseMs", config.leaseMs ?? 15_000),
+    };
+    this.#columnTypes = config.columnTypes ?? defaultColumnTypes;
+  }
+
+  async readSession(sessionId: string): Promise<WorkflowSession | undefined> {
+    const { db, queries } = await this.#open();
+    const [row] = (await queries.readSession.execute(db, { id: sessionId })).rows;
+    return row === undefined ? undefined : decodeSession(row);
+  }
+
+  async listSessions(options: ListSessionsOptions = {}): Promise<WorkflowSession[]> {
+    const { db, tables } = await this.#open();
+    let query = db
+      .selectFrom(tables.sessions)
+      .selectAll()
+      .orderBy("updated_at", "desc")
+      .orderBy("created_at", "desc")
+      .orderBy("session_id");
+    if (options.workflowId !== undefined)
+      query = query.where("workflow_id", "=", options.workflowId);
+    if (options.userId !== undefined) query = query.where("user_id", "=", options.userId);
+    if (options.limit !== undefined) query = query.limit(queryLimit(options.limit));
+    return (await query.execute()).map(decodeSession);
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    const { db, tables } = await this.#open();
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom(tables.runs).where("session_id", "=", sessionId).execute();
+      await trx.deleteFrom(tables.sessions).where("session_id", "=", sessionId).execute();
+    });
+  }
+
+  async renameSession(sessionId: string, sessionName: string): Promise<void> {
+    const { db, tables } = await this.#open();
+    await db
+      .updateTable(tables.sessions)
+      .set({ session_name: sessionName, updated_at: Date.now() })
+      .where("session_id", "=", sessionId)
+      .execute();
+  }
+
+  async listRuns(sessionId: string, options: { limit?: number } = {}): Promise<RunResponse[]> {
+    const { db, tables } = await this.#open();
+    const query = db.selectFrom(tables.runs).selectAll().where("session_id", "=", sessionId);
+    if (options.limit === undefined) {
+      const rows = await query.orderBy("seq").orderBy("position").execute();
+      return rows.map(decodeRun);
+    }
+    const rows = await query
+      .orderBy("seq", "desc")
+      .orderBy("position", "desc")
+      .limit(queryLimit(options.limit))
+      .execute();
+    return rows.reverse().map(decodeRun);
+  }
+
+  async openRun(request: OpenRunRequest): Promise<SessionRun> {
+    return openSessionRun(await this.#open(), this.#active, request);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const stop of this.#active.renewals) stop();
+    this.#active.renewals.clear();
+    await this.#ready?.catch(() => {});
+    await this.#store.db.destroy();
+  }
+
+  /** Creates or migrates the tables on first use; every operation starts here. */
+  async #open(): Promise<StoreContext> {
+    if (this.#closed) {
+      throw new BuddyError("This session store is closed; create a new one to keep working");
+    }
+    this.#ready ??= migrateStore(this.#store.db, this.#store.tables, this.#columnTypes).catch(
+      (error: unknown) => {
+        this.#ready = undefined; // Let the next call try again.
+        throw error;
+      },
+    );
+    await this.#ready;
+    return this.#store;
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new StorageConfigError(`${name} must be a positive number of milliseconds, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,108 @@
+import { type Kysely, type Migration, Migrator } from "kysely";
+import { BuddyError } from "../../errors.js";
+import type { StoreDatabase, StoreTables } from "./store-tables.js";
+
+/** Column types that differ between databases. */
+export interface StoreColumnTypes {
+  /** Type of the superjson value columns. Default `"text"`. */
+  readonly value: "text";
+  /** Type of integer columns (timestamps in epoch ms, counters). Default `"bigint"`. */
+  readonly integer: "bigint" | "integer";
+}
+
+/** The default column types; `bigint` has integer affinity in SQLite and is 64-bit in Postgres. */
+export const defaultColumnTypes: StoreColumnTypes = { value: "text", integer: "bigint" };
+
+// Every step is idempotent (`if not exists`), so two processes racing to migrate one database
+// both end up with the same schema; the loser's bookkeeping insert fails and its retry finds the
+// migration done.
+function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Migration> {
+  return {
+    "0001_sessions_and_runs": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable(t.sessions)
+          .ifNotExists()
+          .addColumn("session_id", "text", (c) => c.primaryKey())
+          .addColumn("workflow_id", "text", (c) => c.notNull())
+          .addColumn("user_id", "text")
+          .addColumn("session_name", "text")
+          .addColumn("session_state", types.value, (c) => c.notNull())
+          .addColumn("extra_data", types.value, (c) => c.notNull())
+          .addColumn("workflow_data", types.value, (c) => c.notNull())
+          .addColumn("version", types.integer, (c) => c.notNull().defaultTo(0))
+          .addColumn("run_count", types.integer, (c) => c.notNull().defaultTo(0))
+          .addColumn("lease_owner", "text")
+          .addColumn("lease_run_id", "text")
+          .addColumn("lease_expires_at", types.integer)
+          .addColumn("created_at", types.integer, (c) => c.notNull())
+          .addColumn("updated_at", types.integer, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex(`${t.sessions}_updated_at_idx`)
+          .ifNotExists()
+          .on(t.sessions)
+          .column("updated_at")
+          .execute();
+        await db.schema
+          .createTable(t.runs)
+          .ifNotExists()
+          .addColumn("run_id", "text", (c) => c.primaryKey())
+          .addColumn("session_id", "text", (c) => c.notNull())
+          .addColumn("parent_run_id", "text")
+          .addColumn("workflow_id", "text", (c) => c.notNull())
+          .addColumn("seq", types.integer, (c) => c.notNull())
+          .addColumn("position", types.integer, (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("content_type", "text", (c) => c.notNull())
+          .addColumn("input", types.value, (c) => c.notNull())
+          .addColumn("content", types.value, (c) => c.notNull())
+          .addColumn("metrics", types.value, (c) => c.notNull())
+          .addColumn("messages", types.value, (c) => c.notNull())
+          .addColumn("extra_data", types.value, (c) => c.notNull())
+          .addColumn("error", "text")
+          .addColumn("created_at", types.integer, (c) => c.notNull())
+          .addColumn("updated_at", types.integer, (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex(`${t.runs}_session_idx`)
+          .ifNotExists()
+          .on(t.runs)
+          .columns(["session_id", "seq", "position"])
+          .execute();
+      },
+    },
+  };
+}
+
+/**
+ * Creates or migrates the store's tables to the latest schema with Kysely's `Migrator`, keeping
+ * its bookkeeping in `<tableName>_migrations`. Retries a few times, since another process may be
+ * migrating the same database at the same moment.
+ */
+export async function migrateStore(
+  db: Kysely<StoreDatabase>,
+  tables: StoreTables,
+  types: StoreColumnTypes = defaultColumnTypes,
+): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(tables, types) },
+    migrationTableName: tables.migrations,
+    migrationLockTableName: tables.migrationLock,
+  });
+  let failure: unknown;
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const { error } = await migrator.migrateToLatest();
+    if (error === undefined) return;
+    failure = error;
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+  }
+  const reason = failure instanceof Error ? failure.message : String(failure);
+  throw new BuddyError(
+    `Could not create or migrate the session tables "${tables.sessions}" and "${tables.runs}": ` +
+      `${reason}. Check that the database is writable and that tableName is not used by ` +
+      `something else.`,
+    { cause: failure },
+  );
+}

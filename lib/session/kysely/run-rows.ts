@@ -1,0 +1,131 @@
+import type { Insertable, Selectable } from "kysely";
+import { SessionDecodeError, UnstorableValueError } from "../../errors.js";
+import type { Message } from "../../run/message.js";
+import type { RunMetrics } from "../../run/run-metrics.js";
+import { RunResponse } from "../../run/run-response.js";
+import { decodeStoredValue, encodeStoredValue } from "../state-codec.js";
+import type { RunTable } from "./run-table.js";
+import { toNumber } from "./session-table.js";
+
+/** A run's value columns, encoded (`input` only for child runs: the run's own is stored at start). */
+export interface EncodedRun {
+  readonly input?: string;
+  readonly content: string;
+  readonly metrics: string;
+  readonly messages: string;
+  readonly extra_data: string;
+}
+
+/** Encoded `{}`, `[]` and `undefined`, made once. */
+export const encodedEmpty = {
+  object: encodeStoredValue({}, ""),
+  array: encodeStoredValue([], ""),
+  undefined: encodeStoredValue(undefined, ""),
+} as const;
+
+/**
+ * Encodes the value fields of `runs[index]` (its input too when `index > 0`). Unstorable values
+ * throw `UnstorableValueError` named by path (`content.x` for the run itself, `runs[2].content.x`
+ * for its second child) — unless `lenient`, where they are stored as `undefined`, so a failed or
+ * cancelled run can always be recorded.
+ */
+export function encodeRun(run: RunResponse, index: number, lenient: boolean): EncodedRun {
+  const prefix = index === 0 ? "" : `runs[${index}].`;
+  const encode = (value: unknown, field: string): string => {
+    if (isEmpty(value)) return Array.isArray(value) ? encodedEmpty.array : encodedEmpty.object;
+    try {
+      return encodeStoredValue(value, `${prefix}${field}`);
+    } catch (error) {
+      if (lenient && error instanceof UnstorableValueError) return encodedEmpty.undefined;
+      throw error;
+    }
+  };
+  const values = {
+    content: encode(run.content, "content"),
+    metrics: encode(run.metrics, "metrics"),
+    messages: encode(run.messages, "messages"),
+    extra_data: encode(run.extraData, "extraData"),
+  };
+  return index === 0 ? values : { input: encode(run.input, "input"), ...values };
+}
+
+/** An empty array or plain object: encoded once, up front (most runs have no messages). */
+function isEmpty(value: unknown): boolean {
+  if (Array.isArray(value))
+    return value.length === 0 && Object.getPrototypeOf(value) === Array.prototype;
+  if (typeof value !== "object" || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype) return false;
+  for (const _ in value) return false;
+  return Object.getOwnPropertySymbols(value).length === 0;
+}
+
+/** The row of a child run, written when its parent ends. */
+export function childRunRow(
+  run: RunResponse,
+  encoded: EncodedRun,
+  sessionId: string,
+  seq: number,
+  position: number,
+  now: number,
+): Insertable<RunTable> {
+  return {
+    run_id: run.runId,
+    session_id: sessionId,
+    parent_run_id: run.parentRunId ?? null,
+    workflow_id: run.workflowId,
+    seq,
+    position,
+    status: run.status,
+    content_type: run.contentType,
+    input: encoded.input ?? encodedEmpty.undefined,
+    content: encoded.content,
+    metrics: encoded.metrics,
+    messages: encoded.messages,
+    extra_data: encoded.extra_data,
+    error: run.error ?? null,
+    created_at: run.createdAt,
+    updated_at: now,
+  };
+}
+
+/** Turns a run row back into a {@link RunResponse}; `SessionDecodeError` when it cannot. */
+export function decodeRun(row: Selectable<RunTable>): RunResponse {
+  const decode = (column: string, text: string, shape?: "object" | "array"): unknown => {
+    let value: unknown;
+    try {
+      value = decodeStoredValue(text);
+    } catch (error) {
+      throw new SessionDecodeError(row.session_id, `column ${column} of run "${row.run_id}"`, {
+        cause: error,
+      });
+    }
+    const fits =
+      shape === undefined ||
+      value === undefined ||
+      (shape === "array"
+        ? Array.isArray(value)
+        : typeof value === "object" && value !== null && !Array.isArray(value));
+    if (!fits) {
+      throw new SessionDecodeError(row.session_id, `column ${column} of run "${row.run_id}"`);
+    }
+    return value;
+  };
+  return new RunResponse({
+    runId: row.run_id,
+    parentRunId: row.parent_run_id ?? undefined,
+    sessionId: row.session_id,
+    workflowId: row.workflow_id,
+    status: row.status,
+    contentType: row.content_type,
+    input: decode("input", row.input),
+    content: decode("content", row.content),
+    metrics: decode("metrics", row.metrics, "object") as RunMetrics | undefined,
+    messages: decode("messages", row.messages, "array") as Message[] | undefined,
+    extraData: decode("extra_data", row.extra_data, "object") as
+      | Record<string, unknown>
+      | undefined,
+    error: row.error ?? undefined,
+    createdAt: toNumber(row.created_at),
+  });
+}

@@ -1,0 +1,28 @@
+import type { RunStatus } from "../../run/run-response.js";
+import type { IntegerColumn } from "./session-table.js";
+
+/**
+ * One row per run, child runs included. Runs are ordered by `seq` (the session's `run_count`
+ * when the top-level run claimed it; child runs share their parent's) and then `position` (0 for
+ * the top-level run, 1… for its children in the order they ended). Value columns hold superjson
+ * text. Rows are written once when the run starts and once when it ends; earlier runs are never
+ * rewritten.
+ */
+export interface RunTable {
+  run_id: string;
+  session_id: string;
+  parent_run_id: string | null;
+  workflow_id: string;
+  seq: IntegerColumn;
+  position: IntegerColumn;
+  status: RunStatus;
+  content_type: string;
+  input: string;
+  content: string;
+  metrics: string;
+  messages: string;
+  extra_data: string;
+  error: string | null;
+  created_at: IntegerColumn;
+  updated_at: IntegerColumn;
+}

@@ -1,0 +1,40 @@
+import { SessionDecodeError } from "../../errors.js";
+import { decodeStoredValue } from "../state-codec.js";
+import type { WorkflowSession } from "../workflow-session.js";
+import type { SessionRow } from "./lease.js";
+import { toNumber } from "./session-table.js";
+
+/** Turns a session row into a {@link WorkflowSession}; `SessionDecodeError` when it cannot. */
+export function decodeSession(row: SessionRow): WorkflowSession {
+  const sessionState = decodeRecord(row, "session_state", row.session_state);
+  const extraData = decodeRecord(row, "extra_data", row.extra_data);
+  const workflowData = decodeRecord(row, "workflow_data", row.workflow_data);
+  return {
+    sessionId: row.session_id,
+    workflowId: row.workflow_id,
+    userId: row.user_id ?? undefined,
+    sessionName: row.session_name ?? undefined,
+    sessionState,
+    extraData,
+    workflowData: {
+      name: typeof workflowData.name === "string" ? workflowData.name : row.workflow_id,
+      description:
+        typeof workflowData.description === "string" ? workflowData.description : undefined,
+    },
+    createdAt: toNumber(row.created_at),
+    updatedAt: toNumber(row.updated_at),
+  };
+}
+
+function decodeRecord(row: SessionRow, column: string, text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = decodeStoredValue(text);
+  } catch (error) {
+    throw new SessionDecodeError(row.session_id, `its ${column} column`, { cause: error });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new SessionDecodeError(row.session_id, `its ${column} column (not an object)`);
+  }
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,15 @@
+import type { Kysely } from "kysely";
+import type { StoreQueries } from "./store-queries.js";
+import type { StoreDatabase, StoreTables } from "./store-tables.js";
+
+/** What the store's parts share: the database, its table names and the lease settings. */
+export interface StoreContext {
+  readonly db: Kysely<StoreDatabase>;
+  readonly tables: StoreTables;
+  /** The hot-path queries, compiled once. */
+  readonly queries: StoreQueries;
+  /** How long a claim on a session lasts without renewal (ms). */
+  readonly leaseMs: number;
+  /** How long `openRun` waits for a busy session before `SessionBusyError` (ms). */
+  readonly busyTimeoutMs: number;
+}

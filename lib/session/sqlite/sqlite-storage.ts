@@ -1,0 +1,120 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { Kysely, type SqliteDatabase, SqliteDialect } from "kysely";
+import { StorageConfigError } from "../../errors.js";
+import { KyselyStorage } from "../kysely/kysely-storage.js";
+import { queryLog } from "../kysely/query-log.js";
+import type { StorageOptions } from "../kysely/storage-options.js";
+import type { StoreDatabase } from "../kysely/store-tables.js";
+import type { WorkflowStorage } from "../workflow-storage.js";
+import { SharedHandleDialect } from "./shared-handle-dialect.js";
+import { cachingDatabase } from "./statement-cache.js";
+
+/**
+ * {@link sqliteStorage} on a database file it opens (and closes) itself.
+ *
+ * @example
+ * ```ts
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ * const storage = sqliteStorage({ dbFile: "tmp/sessions/buddy.db" }); // creates tmp/sessions/
+ * ```
+ */
+export interface SqliteFileStorageOptions extends StorageOptions {
+  /**
+   * Path of the database file; its directory is created if missing. `":memory:"` keeps
+   * everything in memory, for this store only.
+   */
+  dbFile: string;
+  database?: never;
+}
+
+/**
+ * {@link sqliteStorage} on a better-sqlite3 database you opened (and close yourself).
+ *
+ * @example
+ * ```ts
+ * import Database from "better-sqlite3";
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ * const database = new Database("tmp/buddy.db");
+ * database.pragma("journal_mode = WAL");
+ * const storage = sqliteStorage({ database });
+ * await storage.close(); // the database stays open
+ * database.close();
+ * ```
+ */
+export interface SqliteHandleStorageOptions extends StorageOptions {
+  /** An open better-sqlite3 `Database` (or anything with its `prepare`/`close` shape). */
+  database: SqliteDatabase;
+  dbFile?: never;
+}
+
+/**
+ * Options of {@link sqliteStorage}: a `dbFile` to open, or an open `database`; plus the
+ * {@link StorageOptions} every store takes.
+ *
+ * @example
+ * ```ts
+ * import type { SqliteStorageOptions } from "buddy-ai/sqlite";
+ * const options: SqliteStorageOptions = { dbFile: "tmp/buddy.db", busyTimeoutMs: 5_000 };
+ * ```
+ */
+export type SqliteStorageOptions = SqliteFileStorageOptions | SqliteHandleStorageOptions;
+
+/**
+ * A session store in SQLite (through better-sqlite3 and Kysely), the embedded default. Tables
+ * are created and migrated on first use. A file it opens runs in WAL mode with
+ * `synchronous=NORMAL` and a 5 s busy timeout, so several processes can share it. A `database`
+ * you pass is used as you configured it (WAL recommended), may be shared by several stores, and
+ * is not closed by `close()`.
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow, run } from "buddy-ai";
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ *
+ * const storage = sqliteStorage({ dbFile: "tmp/buddy.db" });
+ * const visit = defineWorkflow(async function visit(ctx) {
+ *   const visits = Number(ctx.sessionState.visits ?? 0) + 1;
+ *   ctx.sessionState.visits = visits;
+ *   return `visit ${visits}`;
+ * });
+ * console.log((await run(visit, undefined, { storage, sessionId: "user-42" })).content);
+ * await storage.close();
+ * ```
+ */
+export function sqliteStorage(options: SqliteStorageOptions): WorkflowStorage {
+  const database = openDatabase(options);
+  const dialect =
+    options.database === undefined
+      ? new SqliteDialect({ database })
+      : new SharedHandleDialect({ database }, options.database);
+  const db = new Kysely<StoreDatabase>({ dialect, log: queryLog(options.onQuery) });
+  return new KyselyStorage({
+    db,
+    tableName: options.tableName,
+    busyTimeoutMs: options.busyTimeoutMs,
+    leaseMs: options.leaseMs,
+  });
+}
+
+/** The database behind the dialect: opened lazily (on the first query), with statement cache. */
+function openDatabase(options: SqliteStorageOptions): () => Promise<SqliteDatabase> {
+  if (options.database !== undefined) {
+    const handle = options.database;
+    return async () => cachingDatabase(handle, false);
+  }
+  const { dbFile } = options;
+  if (typeof dbFile !== "string" || dbFile === "") {
+    throw new StorageConfigError(
+      'sqliteStorage needs { dbFile: "path/to/file.db" } or { database } (an open better-sqlite3 Database)',
+    );
+  }
+  return async () => {
+    if (dbFile !== ":memory:") mkdirSync(dirname(dbFile), { recursive: true });
+    const handle = new Database(dbFile, { timeout: 5_000 });
+    handle.pragma("journal_mode = WAL");
+    handle.pragma("synchronous = NORMAL");
+    return cachingDatabase(handle, true);
+  };
+}

@@ -1,0 +1,37 @@
+import type { SqliteDatabase, SqliteStatement } from "kysely";
+
+/**
+ * Wraps a better-sqlite3 database (anything shaped like Kysely's `SqliteDatabase`) so that
+ * `prepare` returns a cached statement per SQL text. Kysely's SQLite driver prepares every query
+ * afresh, which costs more than running it; the store's queries come from a small fixed set, so
+ * the cache stays small (at most `maxStatements`, oldest dropped first).
+ *
+ * Sharing statements is safe because Kysely's SQLite driver runs one query at a time on its one
+ * connection (a mutex, held for a whole transaction) and better-sqlite3 runs each statement to
+ * completion synchronously. `close()` closes the database only when `ownsDatabase` is true.
+ */
+export function cachingDatabase(
+  database: SqliteDatabase,
+  ownsDatabase: boolean,
+  maxStatements = 200,
+): SqliteDatabase {
+  const statements = new Map<string, SqliteStatement>();
+  return {
+    prepare(sql: string): SqliteStatement {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        statement = database.prepare(sql);
+        if (statements.size >= maxStatements) {
+          const oldest = statements.keys().next();
+          if (oldest.done !== true) statements.delete(oldest.value);
+        }
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+    close(): void {
+      statements.clear();
+      if (ownsDatabase) database.close();
+    },
+  };
+}
