@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import {
   AbortError,
   agent,
@@ -10,6 +13,7 @@ import {
   type WorkflowStorage,
 } from "buddy-ai";
 import { openai } from "buddy-ai/openai";
+import { sqliteStorage } from "buddy-ai/sqlite";
 import { scriptedModel } from "buddy-ai/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type OpenAIServer, startOpenAIServer } from "../support/openai-server.js";
@@ -178,5 +182,29 @@ describe("agents inside workflows", () => {
     expect(responses.map((r) => r.content)).toEqual(words.map((w) => `echo: ${w}`));
     expect(responses.map((r) => r.sessionId)).toEqual(words.map((w) => `s-${w}`));
     for (const r of responses) expect(r.metrics.outputTokens).toBe(2);
+  });
+
+  it("token usage is stored with the run in a real SQLite store", async () => {
+    server.enqueue({ text: ["Stored."], usage: { prompt_tokens: 7, completion_tokens: 2 } });
+    const writer = agent({ name: "writer", model: model() });
+    const dir = await mkdtemp(join(tmpdir(), "buddy-usage-"));
+    const storage = sqliteStorage({ dbFile: join(dir, "usage.db") });
+    try {
+      const response = await run(
+        async function* article(ctx) {
+          yield* writer.stream("Write", ctx);
+        },
+        undefined,
+        { storage, sessionId: "usage" },
+      );
+      const [stored] = await storage.listRuns("usage");
+      expect(stored?.runId).toBe(response.runId);
+      expect(stored?.status).toBe("completed");
+      expect(stored?.content).toBe("Stored.");
+      expect(stored?.metrics).toMatchObject({ inputTokens: 7, outputTokens: 2, totalTokens: 9 });
+    } finally {
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
