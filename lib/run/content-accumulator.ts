@@ -100,20 +100,28 @@ export class ContentAccumulator {
         return undefined;
       case "RunResponseContent":
         this.#add(event.content);
-        return { terminal: false, event: { ...event, ...this.#ids } };
+        return { terminal: false, event: this.#restamp(event) };
       case "RunCompleted":
         this.recordUsage(event.response.runId, event.response.metrics);
-        return { terminal: false, event: { ...event, ...this.#ids } };
+        return { terminal: false, event: this.#restamp(event) };
       case "RunStarted":
       case "RunError":
       case "ToolCallStarted":
       case "ToolCallCompleted":
-        return { terminal: false, event: { ...event, ...this.#ids } };
+        return { terminal: false, event: this.#restamp(event) };
       default: {
         const never: never = event;
         return never;
       }
     }
+  }
+
+  /** This run's ids over a forwarded event's; an agent's own run id moves to `agentRunId`. */
+  #restamp(event: WorkflowEvent): WorkflowEvent {
+    const agentRunId = event.agentRunId ?? (event.runId === "" ? undefined : event.runId);
+    return agentRunId === undefined
+      ? { ...event, ...this.#ids }
+      : { ...event, ...this.#ids, agentRunId };
   }
 
   /** A returned `RunResponse` lends the run its content type, messages, extra data and usage. */

@@ -35,6 +35,11 @@ export interface EventBase {
   readonly createdAt: number;
   /** Set on events of a child run (`ctx.stream`), to the run id of the run that started it. */
   readonly parentRunId?: string;
+  /**
+   * On agent events forwarded into a workflow (whose ids they then carry): the agent run's own id,
+   * which tells concurrent agent calls of one workflow run apart.
+   */
+  readonly agentRunId?: string;
 }
 
 /** First event of every workflow run. */

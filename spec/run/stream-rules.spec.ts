@@ -119,6 +119,7 @@ describe("stream rules", () => {
       runId,
       sessionId: "s",
       content: "x",
+      agentRunId: "agent-run",
     });
   });
 
