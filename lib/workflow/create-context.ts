@@ -1,22 +1,15 @@
 import { addUsage, type RunMetrics } from "../run/run-metrics.js";
-import type { RunResponse } from "../run/run-response.js";
 import type { SessionState } from "./workflow.js";
 import type { WorkflowContext } from "./workflow-context.js";
 
-/** The fields of a context that vary per run. */
-export interface ContextFields {
-  readonly runId: string;
-  readonly parentRunId: string | undefined;
-  readonly sessionId: string;
-  readonly workflowId: string;
-  readonly workflowName: string;
-  readonly userId: string | undefined;
+/** The fields of a context that vary per run; `signal` is made on first read of `ctx.signal`. */
+export type ContextFields = Omit<
+  WorkflowContext,
+  "signal" | "recordUsage" | "run" | "stream" | "sessionState"
+> & {
   readonly sessionState: SessionState;
-  readonly history: readonly RunResponse[];
-  /** Made on first read of `ctx.signal`. */
   readonly signal: () => AbortSignal;
-  readonly metrics: RunMetrics;
-}
+};
 
 /** Builds `ctx`; `run` and `stream` are supplied by the runtime (they start child runs). */
 export function createContext(
