@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ["spec/**/*.spec.ts"],
+    // One PostgreSQL server for every spec (a throwaway cluster, or PGlite); prints which.
+    globalSetup: ["spec/support/postgres-global-setup.ts"],
     typecheck: { enabled: true, include: ["spec/**/*.test-d.ts"], tsconfig: "./tsconfig.json" },
     testTimeout: 20_000,
     hookTimeout: 60_000,

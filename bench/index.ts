@@ -1,11 +1,13 @@
 /** Runs every benchmark in one process; each prints our figure beside its native baseline. */
 import { main as agentOverhead } from "./agent-overhead.js";
+import { main as postgresSession } from "./postgres-session.js";
 import { main as sqliteSession } from "./sqlite-session.js";
 import { main as workflowStream } from "./workflow-stream.js";
 
 const benches: [string, () => Promise<void>][] = [
   ["workflow-stream", workflowStream],
   ["sqlite-session", sqliteSession],
+  ["postgres-session", postgresSession],
   ["agent-overhead", agentOverhead],
 ];
 const only = process.argv[2];

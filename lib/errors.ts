@@ -69,5 +69,55 @@ export class SessionDecodeError extends BuddyError {
   }
 }
 
+/**
+ * A session id, run id, workflow id, user id or session name that no store can keep exactly: it
+ * is not a string, holds a NUL character or a lone UTF-16 surrogate, or (session and run ids,
+ * which are keys) is longer than 1024 bytes of UTF-8. Refused before anything is read or
+ * written; `field` names the value.
+ *
+ * @example
+ * ```ts
+ * import { InvalidSessionFieldError, run } from "buddy-ai";
+ * try {
+ *   await run(async () => "hi", undefined, { sessionId: "a\u0000b" });
+ * } catch (error) {
+ *   if (error instanceof InvalidSessionFieldError) console.log(error.field); // "sessionId"
+ * }
+ * ```
+ */
+export class InvalidSessionFieldError extends BuddyError {
+  constructor(
+    readonly field: string,
+    problem: string,
+  ) {
+    super(
+      `${field} ${problem}. Session ids, run ids, workflow ids, user ids and session names must ` +
+        `be well-formed text without NUL characters, and session and run ids at most 1024 bytes ` +
+        `of UTF-8 (every store keeps them exactly then); remove the offending characters, or ` +
+        `derive a shorter id (e.g. a hash) and keep the original in session state.`,
+    );
+  }
+}
+
 /** A store option (table name, schema name…) is not acceptable; the message says why. */
 export class StorageConfigError extends BuddyError {}
+
+/**
+ * The database could not be reached (it restarted, the network dropped, it refused connections)
+ * while the store was working; `cause` holds the driver's error. The operation did not complete:
+ * a run that fails with it was not saved and its session state is as before the run. The store's
+ * connection pool reconnects on its own, so the next operation works once the database is back.
+ *
+ * @example
+ * ```ts
+ * import { run, StorageUnavailableError } from "buddy-ai";
+ * import { postgresStorage } from "buddy-ai/postgres";
+ * const storage = postgresStorage({ connectionString: "postgres://localhost/app" });
+ * try {
+ *   await run(async () => "hi", undefined, { storage, sessionId: "s1" });
+ * } catch (error) {
+ *   if (error instanceof StorageUnavailableError) console.log("database down, retry later");
+ * }
+ * ```
+ */
+export class StorageUnavailableError extends BuddyError {}

@@ -2,10 +2,12 @@ export {
   AbortError,
   BuddyError,
   InputValidationError,
+  InvalidSessionFieldError,
   SessionBusyError,
   SessionConflictError,
   SessionDecodeError,
   StorageConfigError,
+  StorageUnavailableError,
   UnstorableValueError,
 } from "./errors.js";
 export { runResponseContent, workflowCompleted } from "./run/event-constructors.js";

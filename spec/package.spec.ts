@@ -54,9 +54,13 @@ describe("the built package", () => {
 
   it.each([
     ["buddy-ai/sqlite", ["sqliteStorage"]],
+    ["buddy-ai/postgres", ["postgresStorage"]],
     ["buddy-ai/openai", ["openai", "ModelHTTPError"]],
     ["buddy-ai/testing", ["scriptedModel"]],
-    ["buddy-ai", ["agent", "tool", "SessionBusyError", "SessionConflictError"]],
+    [
+      "buddy-ai",
+      ["agent", "tool", "SessionBusyError", "SessionConflictError", "StorageUnavailableError"],
+    ],
   ])("%s exports %j under plain Node", async (specifier, expected) => {
     expect(await exportsOf(specifier)).toEqual(expect.arrayContaining(expected));
   });

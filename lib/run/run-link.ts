@@ -9,7 +9,10 @@ export interface ParentRun {
   readonly runId: string;
   readonly sessionId: string;
   readonly userId: string | undefined;
+  /** The state the parent holds now (it may replace it by assigning `ctx.sessionState`). */
   readonly sessionState: SessionState;
+  /** Replaces the parent's state, when a child assigns its `ctx.sessionState`. */
+  replaceSessionState(next: SessionState): void;
   readonly history: readonly RunResponse[];
   readonly signal: AbortSignal;
   readonly logger: Logger;

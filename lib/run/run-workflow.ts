@@ -9,7 +9,7 @@ import { newRunId, newSessionId } from "./ids.js";
 import type { WorkflowEvent } from "./run-event.js";
 import type { RunSettings } from "./run-link.js";
 import { RunResponse } from "./run-response.js";
-import { openSession } from "./session-binding.js";
+import { openSession, replacementState } from "./session-binding.js";
 import { closeWorkflowSource, toWorkflowSource, type WorkflowSource } from "./workflow-source.js";
 
 const aborted = Symbol("aborted");
@@ -99,10 +99,20 @@ export async function* runWorkflow(
         : await validateInput(workflow.name, workflow.input, input);
     const session =
       parent === undefined && settings.storage === undefined
-        ? { binding: undefined, sessionState: settings.sessionState ?? {}, history: [] }
+        ? { binding: undefined, sessionState: () => settings.sessionState ?? {}, history: [] }
         : await openSession(workflow, ids, input, settings);
     binding = session.binding;
-    state = session.sessionState;
+    // After `binding` is set: a state that cannot be made still ends the claimed run below.
+    state = session.sessionState();
+    // `ctx.sessionState` reads and replaces the state that is saved; a child run's is its parent's.
+    const stateAccess = {
+      get: (): SessionState => parent?.sessionState ?? state ?? {},
+      set: (next: unknown): void => {
+        const checked = replacementState(next);
+        if (parent !== undefined) parent.replaceSessionState(checked);
+        else state = checked;
+      },
+    };
     const ctx = createContext(
       {
         runId,
@@ -111,7 +121,7 @@ export async function* runWorkflow(
         parentRunId: parent?.runId,
         workflowName: workflow.name,
         userId: parent?.userId ?? settings.userId,
-        sessionState: state,
+        sessionState: stateAccess,
         history: session.history,
         signal: runSignal,
         metrics: response.metrics,
@@ -120,7 +130,10 @@ export async function* runWorkflow(
         runId,
         sessionId,
         userId: parent?.userId ?? settings.userId,
-        sessionState: state ?? {},
+        get sessionState() {
+          return stateAccess.get();
+        },
+        replaceSessionState: stateAccess.set,
         history: session.history,
         get signal() {
           return runSignal();

@@ -1,3 +1,4 @@
+import { UnstorableValueError } from "../errors.js";
 import { mergeSessionState } from "../session/merge-state.js";
 import type { SessionRun } from "../session/workflow-storage.js";
 import type { SessionState, Workflow } from "../workflow/workflow.js";
@@ -8,7 +9,12 @@ import type { RunResponse } from "./run-response.js";
 /** The state and history a run starts from, and the claimed session when there is a store. */
 export interface OpenedSession {
   readonly binding: SessionRun | undefined;
-  readonly sessionState: SessionState;
+  /**
+   * Makes the run's state (stored state merged with the defaults). Called once the caller holds
+   * `binding`, since it may throw (`UnstorableValueError`) and the claimed run must then still
+   * be finished.
+   */
+  readonly sessionState: () => SessionState;
   readonly history: readonly RunResponse[];
 }
 
@@ -24,10 +30,12 @@ export async function openSession(
 ): Promise<OpenedSession> {
   const { parent, storage } = settings;
   if (parent !== undefined) {
-    return { binding: undefined, sessionState: parent.sessionState, history: parent.history };
+    const state = parent.sessionState;
+    return { binding: undefined, sessionState: () => state, history: parent.history };
   }
   if (storage === undefined) {
-    return { binding: undefined, sessionState: settings.sessionState ?? {}, history: [] };
+    const state = settings.sessionState ?? {};
+    return { binding: undefined, sessionState: () => state, history: [] };
   }
   const binding = await storage.openRun({
     sessionId: ids.sessionId,
@@ -40,10 +48,35 @@ export async function openSession(
     historyLimit: settings.historyLimit,
     signal: settings.signal,
   });
-  const sessionState = mergeSessionState(
-    binding.session?.sessionState ?? {},
-    settings.sessionState ?? {},
-    settings.overwriteSessionState,
-  );
+  const sessionState = () =>
+    mergeSessionState(
+      binding.session?.sessionState ?? {},
+      settings.sessionState ?? {},
+      settings.overwriteSessionState,
+    );
   return { binding, sessionState, history: binding.history };
+}
+
+/**
+ * `next`, assigned to `ctx.sessionState`, as the run's new state: a plain object, else an
+ * `UnstorableValueError` (thrown in the workflow, so the run fails and nothing is saved).
+ */
+export function replacementState(next: unknown): SessionState {
+  if (typeof next === "object" && next !== null && !Array.isArray(next)) {
+    const proto: unknown = Object.getPrototypeOf(next);
+    if (proto === Object.prototype || proto === null) return next as SessionState;
+  }
+  const what =
+    next === null
+      ? "null"
+      : Array.isArray(next)
+        ? "an array"
+        : typeof next === "object"
+          ? "an instance of a class"
+          : `a ${typeof next}`;
+  throw new UnstorableValueError(
+    "sessionState",
+    `${what} (assigned to ctx.sessionState)`,
+    "assign a plain object, e.g. ctx.sessionState = { ...ctx.sessionState, visits: 1 }",
+  );
 }

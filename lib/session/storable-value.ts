@@ -117,7 +117,22 @@ function prepareObject(value: object, path: string, depth: number, walk: Walk): 
     });
     return changed ? new Set(items) : set;
   }
+  if (isReplacedPrototype(proto)) {
+    throw new UnstorableValueError(
+      path,
+      "an object whose prototype was replaced (e.g. by assigning a __proto__ key)",
+      "copy untrusted keys with Object.defineProperty or Object.fromEntries, which keep __proto__ " +
+        "as a plain key",
+    );
+  }
   throw new UnstorableValueError(path, describeInstance(value));
+}
+
+/** A prototype no class owns: that of an object whose `__proto__` was assigned an object. */
+function isReplacedPrototype(proto: unknown): boolean {
+  if (typeof proto !== "object" || proto === null) return false;
+  const ctor: unknown = (proto as { constructor?: unknown }).constructor;
+  return typeof ctor !== "function" || ctor.prototype !== proto;
 }
 
 function preparePlain(

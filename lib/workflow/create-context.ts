@@ -2,12 +2,18 @@ import { addUsage, type RunMetrics } from "../run/run-metrics.js";
 import type { SessionState } from "./workflow.js";
 import type { WorkflowContext } from "./workflow-context.js";
 
+/** How `ctx.sessionState` reads the run's state and replaces it (on assignment). */
+export interface StateAccess {
+  get(): SessionState;
+  set(next: unknown): void;
+}
+
 /** The fields of a context that vary per run; `signal` is made on first read of `ctx.signal`. */
 export type ContextFields = Omit<
   WorkflowContext,
   "signal" | "recordUsage" | "run" | "stream" | "sessionState"
 > & {
-  readonly sessionState: SessionState;
+  readonly sessionState: StateAccess;
   readonly signal: () => AbortSignal;
 };
 
@@ -24,7 +30,12 @@ export function createContext(
     workflowId: fields.workflowId,
     workflowName: fields.workflowName,
     userId: fields.userId,
-    sessionState: fields.sessionState,
+    get sessionState() {
+      return fields.sessionState.get();
+    },
+    set sessionState(next: SessionState) {
+      fields.sessionState.set(next);
+    },
     history: fields.history,
     metrics: fields.metrics,
     get signal() {

@@ -28,7 +28,11 @@ export interface WorkflowContext<S extends Record<string, unknown> = Record<stri
   readonly workflowId: string;
   readonly workflowName: string;
   readonly userId: string | undefined;
-  /** The session's state: mutate it freely; it is saved when the run completes. */
+  /**
+   * The session's state: mutate it freely, or assign a new plain object (`ctx.sessionState =
+   * { ...ctx.sessionState, visits: 1 }`); what it holds when the run completes is saved. Child
+   * runs share it, replacements included.
+   */
   sessionState: S;
   /** Earlier completed runs of this session, oldest first, newest last (up to `historyLimit`). */
   readonly history: readonly RunResponse[];

@@ -28,6 +28,12 @@ const quiet = { warn: () => {}, debug: () => {} };
 /** A state row encoded as the store writes plain JSON. */
 const encoded = (value: unknown) => `'${JSON.stringify({ json: value })}'`;
 
+/**
+ * A value column the codec cannot decode: valid JSON (Postgres `json` columns refuse anything
+ * else) with an annotation superjson does not know.
+ */
+const undecodable = `'{"json":{"count":1},"meta":{"values":{"count":["bogus"]}}}'`;
+
 describe.each(storeFactories)("session store conformance: $name", (factory) => {
   let handle: StoreHandle;
   beforeEach(async () => {
@@ -434,7 +440,7 @@ describe.each(storeFactories)("session store conformance: $name", (factory) => {
       await completeRun(storage, "good", { ok: 1 });
       await completeRun(storage, "bad", { ok: 2 });
       await handle.sql(
-        "update buddy_sessions set session_state = 'not json {' where session_id = 'bad'",
+        `update buddy_sessions set session_state = ${undecodable} where session_id = 'bad'`,
       );
       const { error } = await settle(storage.readSession("bad"));
       expect(error).toBeInstanceOf(SessionDecodeError);
@@ -452,7 +458,7 @@ describe.each(storeFactories)("session store conformance: $name", (factory) => {
       const { storage } = handle;
       await completeRun(storage, "runs-bad", {}, "fine");
       await handle.sql(
-        "update buddy_sessions_runs set content = '{\"json\":' where session_id = 'runs-bad'",
+        `update buddy_sessions_runs set content = ${undecodable} where session_id = 'runs-bad'`,
       );
       await expect(storage.listRuns("runs-bad")).rejects.toThrow(/"runs-bad"/);
       await expect(storage.openRun(request("runs-bad"))).rejects.toThrow(SessionDecodeError);

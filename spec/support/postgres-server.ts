@@ -5,6 +5,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { PgliteQueryQueue } from "./pglite-query-queue.js";
 
 /** A PostgreSQL server the specs can reach through `pg` at `url`. */
 export interface TestPostgres {
@@ -96,7 +97,18 @@ async function startPglite(): Promise<TestPostgres> {
   const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
   const db = await PGlite.create();
   const port = await freePort();
-  let server = new PGLiteSocketServer({ db, port, host: "127.0.0.1", maxConnections: 200 });
+  // The package's queue interleaves the statements of concurrent connections: use ours.
+  const serve = () => {
+    const socketServer = new PGLiteSocketServer({
+      db,
+      port,
+      host: "127.0.0.1",
+      maxConnections: 200,
+    });
+    Object.assign(socketServer, { queryQueue: new PgliteQueryQueue(db) });
+    return socketServer;
+  };
+  let server = serve();
   await server.start();
   const { rows } = await db.query<{ version: string }>("select version()");
   return {
@@ -105,7 +117,7 @@ async function startPglite(): Promise<TestPostgres> {
     kind: "pglite",
     restart: async () => {
       await server.stop();
-      server = new PGLiteSocketServer({ db, port, host: "127.0.0.1", maxConnections: 200 });
+      server = serve();
       await server.start();
     },
     stop: async () => {

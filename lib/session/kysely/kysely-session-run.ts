@@ -101,7 +101,7 @@ export class KyselySessionRun implements SessionRun {
       version,
       nextVersion: version + 1,
       owner,
-      now: Date.now(),
+      now: this.#store.now(),
     };
     const saved =
       extraData === undefined
@@ -126,7 +126,7 @@ export class KyselySessionRun implements SessionRun {
     const { sessionId, seq, runId } = this.#claim;
     const [top, ...children] = outcome.runs;
     const [encoded] = runs;
-    const now = Date.now();
+    const now = this.#store.now();
     if (top !== undefined && encoded !== undefined) {
       await this.#store.queries.endRun.execute(trx, {
         runId,
@@ -159,7 +159,7 @@ export class KyselySessionRun implements SessionRun {
       await this.#store.db.transaction().execute(async (trx) => {
         await trx
           .updateTable(this.#store.tables.runs)
-          .set({ status: "error", error: message, updated_at: Date.now() })
+          .set({ status: "error", error: message, updated_at: this.#store.now() })
           .where("run_id", "=", runId)
           .execute();
         await releaseLease(this.#store, trx, sessionId, owner);

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import { BuddyError, StorageConfigError } from "../../errors.js";
 import type { RunResponse } from "../../run/run-response.js";
+import { checkOptionalField, checkSessionField } from "../session-fields.js";
 import type { WorkflowSession } from "../workflow-session.js";
 import type {
   ListSessionsOptions,
@@ -30,6 +31,20 @@ export interface KyselyStorageConfig {
   readonly leaseMs?: number;
   /** Column types of the tables this store creates. */
   readonly columnTypes?: StoreColumnTypes;
+  /** Schema of the migration bookkeeping tables, when `db` places the store's tables in one. */
+  readonly migrationSchema?: string;
+  /**
+   * The first-use setup around the migration: a store may hold a lock across processes, or read
+   * the database's clock, and must call `migrate` with the Kysely instance (or single connection)
+   * to migrate on. Default: `migrate(db)`.
+   */
+  readonly setUp?: (migrate: (db: Kysely<StoreDatabase>) => Promise<void>) => Promise<void>;
+  /**
+   * The clock of leases and stored timestamps (epoch ms). Processes on other machines compare
+   * lease expiries written with it, so a store with a server may supply the server's clock.
+   * Default `Date.now`.
+   */
+  readonly now?: () => number;
 }
 
 /**
@@ -44,6 +59,8 @@ export interface KyselyStorageConfig {
 export class KyselyStorage implements WorkflowStorage {
   readonly #store: StoreContext;
   readonly #columnTypes: StoreColumnTypes;
+  readonly #migrationSchema: string | undefined;
+  readonly #setUp: NonNullable<KyselyStorageConfig["setUp"]>;
   readonly #active: ActiveRuns = { queue: new SessionQueue(), renewals: new Set() };
   #ready: Promise<void> | undefined;
   #closed = false;
@@ -56,17 +73,23 @@ export class KyselyStorage implements WorkflowStorage {
       queries: storeQueries(config.db, tables),
       busyTimeoutMs: positive("busyTimeoutMs", config.busyTimeoutMs ?? 30_000),
       leaseMs: positive("leaseMs", config.leaseMs ?? 15_000),
+      now: config.now ?? Date.now,
     };
     this.#columnTypes = config.columnTypes ?? defaultColumnTypes;
+    this.#migrationSchema = config.migrationSchema;
+    this.#setUp = config.setUp ?? ((migrate) => migrate(config.db));
   }
 
   async readSession(sessionId: string): Promise<WorkflowSession | undefined> {
+    checkSessionField("sessionId", sessionId);
     const { db, queries } = await this.#open();
     const [row] = (await queries.readSession.execute(db, { id: sessionId })).rows;
     return row === undefined ? undefined : decodeSession(row);
   }
 
   async listSessions(options: ListSessionsOptions = {}): Promise<WorkflowSession[]> {
+    checkOptionalField("workflowId", options.workflowId);
+    checkOptionalField("userId", options.userId);
     const { db, tables } = await this.#open();
     let query = db
       .selectFrom(tables.sessions)
@@ -82,6 +105,7 @@ export class KyselyStorage implements WorkflowStorage {
   }
 
   async deleteSession(sessionId: string): Promise<void> {
+    checkSessionField("sessionId", sessionId);
     const { db, tables } = await this.#open();
     await db.transaction().execute(async (trx) => {
       await trx.deleteFrom(tables.runs).where("session_id", "=", sessionId).execute();
@@ -90,15 +114,18 @@ export class KyselyStorage implements WorkflowStorage {
   }
 
   async renameSession(sessionId: string, sessionName: string): Promise<void> {
+    checkSessionField("sessionId", sessionId);
+    checkSessionField("sessionName", sessionName);
     const { db, tables } = await this.#open();
     await db
       .updateTable(tables.sessions)
-      .set({ session_name: sessionName, updated_at: Date.now() })
+      .set({ session_name: sessionName, updated_at: this.#store.now() })
       .where("session_id", "=", sessionId)
       .execute();
   }
 
   async listRuns(sessionId: string, options: { limit?: number } = {}): Promise<RunResponse[]> {
+    checkSessionField("sessionId", sessionId);
     const { db, tables } = await this.#open();
     const query = db.selectFrom(tables.runs).selectAll().where("session_id", "=", sessionId);
     if (options.limit === undefined) {
@@ -114,6 +141,11 @@ export class KyselyStorage implements WorkflowStorage {
   }
 
   async openRun(request: OpenRunRequest): Promise<SessionRun> {
+    checkSessionField("sessionId", request.sessionId);
+    checkSessionField("runId", request.runId);
+    checkSessionField("workflowId", request.workflowId);
+    checkOptionalField("userId", request.userId);
+    checkOptionalField("sessionName", request.sessionName);
     return openSessionRun(await this.#open(), this.#active, request);
   }
 
@@ -131,12 +163,12 @@ export class KyselyStorage implements WorkflowStorage {
     if (this.#closed) {
       throw new BuddyError("This session store is closed; create a new one to keep working");
     }
-    this.#ready ??= migrateStore(this.#store.db, this.#store.tables, this.#columnTypes).catch(
-      (error: unknown) => {
-        this.#ready = undefined; // Let the next call try again.
-        throw error;
-      },
-    );
+    this.#ready ??= this.#setUp((db) =>
+      migrateStore(db, this.#store.tables, this.#columnTypes, this.#migrationSchema),
+    ).catch((error: unknown) => {
+      this.#ready = undefined; // Let the next call try again.
+      throw error;
+    });
     await this.#ready;
     return this.#store;
   }

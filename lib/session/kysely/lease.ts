@@ -49,7 +49,7 @@ export async function claimSession<S>(
   for (;;) {
     if (signal?.aborted) throw abortError(sessionId, signal);
     const [row] = (await queries.readSession.execute(db, { id: sessionId })).rows;
-    const now = Date.now();
+    const now = store.now();
     if (row === undefined) {
       const inserted = await db
         .insertInto(tables.sessions)
@@ -105,8 +105,9 @@ export async function claimSession<S>(
       if (Date.now() >= deadline) throw busyError(sessionId, store.busyTimeoutMs);
       continue;
     }
-    if (now >= deadline) throw busyError(sessionId, store.busyTimeoutMs);
-    await sleep(Math.min(pause, deadline - now, expires - now), signal);
+    const local = Date.now(); // The deadline is this process's own wait.
+    if (local >= deadline) throw busyError(sessionId, store.busyTimeoutMs);
+    await sleep(Math.min(pause, deadline - local, expires - now), signal);
     pause = Math.min(pause * 2, 50);
   }
 }
@@ -154,7 +155,7 @@ export function renewLease(store: StoreContext, sessionId: string, owner: string
   const timer = setInterval(
     () => {
       queries.renewLease
-        .execute(db, { id: sessionId, owner, expires: Date.now() + leaseMs })
+        .execute(db, { id: sessionId, owner, expires: store.now() + leaseMs })
         // A failed renewal only shortens the lease; the save's check catches a lost one.
         .catch(() => {});
     },

@@ -4,8 +4,8 @@ import type { StoreDatabase, StoreTables } from "./store-tables.js";
 
 /** Column types that differ between databases. */
 export interface StoreColumnTypes {
-  /** Type of the superjson value columns. Default `"text"`. */
-  readonly value: "text";
+  /** Type of the superjson value columns. Default `"text"`; `"json"` keeps the text verbatim. */
+  readonly value: "text" | "json";
   /** Type of integer columns (timestamps in epoch ms, counters). Default `"bigint"`. */
   readonly integer: "bigint" | "integer";
 }
@@ -77,19 +77,22 @@ function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Mig
 
 /**
  * Creates or migrates the store's tables to the latest schema with Kysely's `Migrator`, keeping
- * its bookkeeping in `<tableName>_migrations`. Retries a few times, since another process may be
- * migrating the same database at the same moment.
+ * its bookkeeping in `<tableName>_migrations` (in `schema` when given, which the Migrator creates
+ * if missing). Retries a few times, since another process may be migrating the same database at
+ * the same moment.
  */
 export async function migrateStore(
   db: Kysely<StoreDatabase>,
   tables: StoreTables,
   types: StoreColumnTypes = defaultColumnTypes,
+  schema?: string,
 ): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations(tables, types) },
     migrationTableName: tables.migrations,
     migrationLockTableName: tables.migrationLock,
+    migrationTableSchema: schema,
   });
   let failure: unknown;
   for (let attempt = 1; attempt <= 5; attempt++) {

@@ -63,7 +63,7 @@ export async function openSessionRun(
       workflowId: request.workflowId,
       seq: claim.seq,
       input,
-      now: Date.now(),
+      now: store.now(),
     });
     const stop = renewLease(store, sessionId, owner);
     active.renewals.add(stop);
@@ -95,7 +95,7 @@ async function loadHistory(
 async function markAbandoned(store: StoreContext, runId: string): Promise<void> {
   await store.db
     .updateTable(store.tables.runs)
-    .set({ status: "error", error: abandoned, updated_at: Date.now() })
+    .set({ status: "error", error: abandoned, updated_at: store.now() })
     .where("run_id", "=", runId)
     .where("status", "=", "running")
     .execute();

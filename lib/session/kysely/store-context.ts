@@ -12,4 +12,6 @@ export interface StoreContext {
   readonly leaseMs: number;
   /** How long `openRun` waits for a busy session before `SessionBusyError` (ms). */
   readonly busyTimeoutMs: number;
+  /** The clock of leases and stored timestamps (epoch ms); every process on a database shares it. */
+  readonly now: () => number;
 }

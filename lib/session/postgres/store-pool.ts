@@ -1,0 +1,91 @@
+import type { PostgresCursor, PostgresPool, PostgresPoolClient, PostgresQueryResult } from "kysely";
+import { toStorageError } from "./connection-error.js";
+
+/** A value parser for one column type, as `pg` calls it. */
+type TypeParser = (value: string) => unknown;
+
+/** The per-query type parsers `pg` accepts as `types`. */
+interface QueryTypes {
+  getTypeParser(oid: number, format?: string): TypeParser;
+}
+
+/** What the store uses of a `pg` client beyond Kysely's interface (each part when present). */
+interface PgClient extends PostgresPoolClient {
+  query<R>(sql: string, parameters: ReadonlyArray<unknown>): Promise<PostgresQueryResult<R>>;
+  query<R>(cursor: PostgresCursor<R>): PostgresCursor<R>;
+  query<R>(config: {
+    text: string;
+    values: unknown[];
+    types: QueryTypes;
+  }): Promise<PostgresQueryResult<R>>;
+  getTypeParser?(oid: number, format?: string): TypeParser;
+  on?(event: "error", listener: (error: Error) => void): unknown;
+}
+
+const jsonOid = 114;
+const int8Oid = 20;
+const asText: TypeParser = (value) => value;
+
+/**
+ * The pool the store's Kysely instance uses: `pool`, with every query of the store
+ *
+ * - reading `json` columns as their text, exactly as stored (the state codec decodes it; `pg`
+ *   would parse it into objects) and `bigint` columns as numbers (epoch ms and counters, all far
+ *   below 2^53) — through the query's own `types`, so `pg`'s global parsers stay as they are;
+ * - failing with `StorageUnavailableError` when the database cannot be reached;
+ * - listening for `error` on the clients it holds, so a connection dying between two statements
+ *   does not crash the process (the client is then dropped from the pool on release).
+ *
+ * `end()` ends `pool` only when `ownsPool` (a pool the user passed stays theirs to end).
+ */
+export function storePool(pool: PostgresPool, ownsPool: boolean): PostgresPool {
+  const wrapped = new WeakMap<PostgresPoolClient, PostgresPoolClient>();
+  return {
+    async connect() {
+      let client: PgClient;
+      try {
+        client = (await pool.connect()) as PgClient;
+      } catch (error) {
+        throw toStorageError(error);
+      }
+      let storeClient = wrapped.get(client);
+      if (storeClient === undefined) {
+        storeClient = wrapClient(client);
+        wrapped.set(client, storeClient);
+      }
+      return storeClient;
+    },
+    end: ownsPool ? () => pool.end() : async () => {},
+  };
+}
+
+function wrapClient(client: PgClient): PostgresPoolClient {
+  let broken = false;
+  client.on?.("error", () => {
+    broken = true;
+  });
+  const fallback = client.getTypeParser?.bind(client);
+  const types: QueryTypes = {
+    getTypeParser(oid, format) {
+      if (oid === jsonOid) return asText;
+      if (oid === int8Oid) return Number;
+      return fallback?.(oid, format) ?? asText;
+    },
+  };
+  const query = async <R>(text: string, values: ReadonlyArray<unknown>) => {
+    try {
+      return await client.query<R>({ text, values: [...values], types });
+    } catch (error) {
+      throw toStorageError(error);
+    }
+  };
+  return {
+    query: ((textOrCursor: string | PostgresCursor<unknown>, values?: ReadonlyArray<unknown>) =>
+      typeof textOrCursor === "string"
+        ? query(textOrCursor, values ?? [])
+        : client.query(textOrCursor)) as PostgresPoolClient["query"],
+    release(destroy?: boolean) {
+      client.release(destroy === true || broken);
+    },
+  };
+}
