@@ -18,6 +18,9 @@ export class BuddyError extends Error {
 /** A run was stopped by its `AbortSignal`; `cause` holds the signal's reason. */
 export class AbortError extends BuddyError {}
 
+/** An option of `execute` / `run` has a value it cannot take; the message says which and why. */
+export class InvalidOptionError extends BuddyError {}
+
 /** The workflow's input failed its schema; `issues` lists what is wrong, path by path. */
 export class InputValidationError extends BuddyError {
   readonly issues: readonly { readonly message: string; readonly path: readonly PropertyKey[] }[];

@@ -2,6 +2,7 @@ export {
   AbortError,
   BuddyError,
   InputValidationError,
+  InvalidOptionError,
   InvalidSessionFieldError,
   SessionBusyError,
   SessionConflictError,

@@ -1,4 +1,4 @@
-import { AbortError } from "../errors.js";
+import { AbortError, InvalidOptionError } from "../errors.js";
 import type { SessionRun } from "../session/workflow-storage.js";
 import { createContext } from "../workflow/create-context.js";
 import { validateInput } from "../workflow/validate-input.js";
@@ -93,6 +93,7 @@ export async function* runWorkflow(
       createdAt: Date.now(),
       workflowName: workflow.name,
     };
+    checkSettings(settings);
     const parsed =
       workflow.input === undefined
         ? input
@@ -258,6 +259,16 @@ export async function* runWorkflow(
       response.error = "The consumer stopped iterating";
       await finishQuietly();
     }
+  }
+}
+
+/** Refuses options no run can take, before anything is claimed or written. */
+function checkSettings(settings: RunSettings): void {
+  const { historyLimit } = settings;
+  if (!Number.isInteger(historyLimit) || historyLimit < 0) {
+    throw new InvalidOptionError(
+      `historyLimit must be a whole number ≥ 0 (how many earlier runs ctx.history holds), got ${historyLimit}`,
+    );
   }
 }
 

@@ -1,6 +1,7 @@
 import {
   defineWorkflow,
   execute,
+  InvalidOptionError,
   RunResponse,
   run,
   runResponseContent,
@@ -188,4 +189,26 @@ describe("stream rules", () => {
     const response = await run(wf, undefined, { sessionId: "s-9", userId: "u-1" });
     expect(response.content).toBe(response.runId);
   });
+});
+
+describe("options", () => {
+  it.each([-1, 1.5, Number.NaN])(
+    "refuses historyLimit %s with InvalidOptionError, before running",
+    async (historyLimit) => {
+      let ran = false;
+      const { events, error } = await collect(
+        execute(
+          async () => {
+            ran = true;
+          },
+          undefined,
+          { historyLimit },
+        ),
+      );
+      expect(ran).toBe(false);
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect((error as Error).message).toMatch(/historyLimit must be a whole number/);
+      expect(events.map((e) => e.event)).toEqual(["WorkflowStarted", "WorkflowError"]);
+    },
+  );
 });
