@@ -15,13 +15,49 @@ export class BuddyError extends Error {
   }
 }
 
-/** A run was stopped by its `AbortSignal`; `cause` holds the signal's reason. */
+/**
+ * A run was stopped by its `AbortSignal`; `cause` holds the signal's reason.
+ *
+ * @example
+ * ```ts
+ * import { AbortError, run } from "buddy-ai";
+ * const slow = async (ctx: { signal: AbortSignal }) =>
+ *   new Promise<string>((_, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason)));
+ * try {
+ *   await run(slow, undefined, { signal: AbortSignal.timeout(100) });
+ * } catch (error) {
+ *   if (error instanceof AbortError) console.log("cancelled because", error.cause);
+ * }
+ * ```
+ */
 export class AbortError extends BuddyError {}
 
-/** An option of `execute` / `run` has a value it cannot take; the message says which and why. */
+/**
+ * An option of `execute` / `run` has a value it cannot take; the message says which and why.
+ *
+ * @example
+ * ```ts
+ * import { InvalidOptionError, run } from "buddy-ai";
+ * await run(async () => "x", undefined, { historyLimit: -1 }).catch((error) => {
+ *   if (error instanceof InvalidOptionError) console.log(error.message); // "historyLimit must be…"
+ * });
+ * ```
+ */
 export class InvalidOptionError extends BuddyError {}
 
-/** The workflow's input failed its schema; `issues` lists what is wrong, path by path. */
+/**
+ * The workflow's input failed its schema; `issues` lists what is wrong, path by path.
+ *
+ * @example
+ * ```ts
+ * import { InputValidationError, defineWorkflow, run } from "buddy-ai";
+ * import { z } from "zod";
+ * const wf = defineWorkflow({ input: z.object({ topic: z.string() }), run: async () => "ok" });
+ * await run(wf, { topic: 1 } as never).catch((error) => {
+ *   if (error instanceof InputValidationError) console.log(error.issues[0]?.path); // ["topic"]
+ * });
+ * ```
+ */
 export class InputValidationError extends BuddyError {
   readonly issues: readonly { readonly message: string; readonly path: readonly PropertyKey[] }[];
   constructor(
@@ -39,13 +75,53 @@ export class InputValidationError extends BuddyError {
   }
 }
 
-/** The session stayed busy (another run held it) for longer than the store's `busyTimeoutMs`. */
+/**
+ * The session stayed busy (another run held it) for longer than the store's `busyTimeoutMs`;
+ * this run did not start. Retry later, or raise `busyTimeoutMs`.
+ *
+ * @example
+ * ```ts
+ * import { SessionBusyError, run } from "buddy-ai";
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ * const storage = sqliteStorage({ dbFile: "tmp/buddy.db", busyTimeoutMs: 1_000 });
+ * await run(async () => "x", undefined, { storage, sessionId: "s" }).catch((error) => {
+ *   if (error instanceof SessionBusyError) console.log("busy: try again later");
+ * });
+ * ```
+ */
 export class SessionBusyError extends BuddyError {}
 
-/** A save found a newer version of the session than the one the run loaded; nothing was written. */
+/**
+ * A save found a newer version of the session than the one the run loaded (another writer saved
+ * it, it was deleted, or this run's lease expired); nothing was written. Run again.
+ *
+ * @example
+ * ```ts
+ * import { SessionConflictError, run } from "buddy-ai";
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ * const storage = sqliteStorage({ dbFile: "tmp/buddy.db" });
+ * const once = () => run(async () => "x", undefined, { storage, sessionId: "s" });
+ * await once().catch((error) => (error instanceof SessionConflictError ? once() : Promise.reject(error)));
+ * ```
+ */
 export class SessionConflictError extends BuddyError {}
 
-/** A value in session state, input or content cannot be stored; the message names its path. */
+/**
+ * A value in session state, input or content cannot be stored; the message names its path.
+ * Nothing was written.
+ *
+ * @example
+ * ```ts
+ * import { UnstorableValueError, run } from "buddy-ai";
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ * const storage = sqliteStorage({ dbFile: "tmp/buddy.db" });
+ * await run(async (ctx) => { ctx.sessionState.onSave = () => {}; }, undefined, { storage }).catch(
+ *   (error) => {
+ *     if (error instanceof UnstorableValueError) console.log(error.path); // "sessionState.onSave"
+ *   },
+ * );
+ * ```
+ */
 export class UnstorableValueError extends BuddyError {
   constructor(
     readonly path: string,
@@ -56,7 +132,19 @@ export class UnstorableValueError extends BuddyError {
   }
 }
 
-/** A stored session's data could not be decoded; other sessions are unaffected. */
+/**
+ * A stored session's data could not be decoded; other sessions are unaffected.
+ *
+ * @example
+ * ```ts
+ * import { SessionDecodeError } from "buddy-ai";
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ * const storage = sqliteStorage({ dbFile: "tmp/buddy.db" });
+ * await storage.readSession("s").catch(async (error) => {
+ *   if (error instanceof SessionDecodeError) await storage.deleteSession(error.sessionId);
+ * });
+ * ```
+ */
 export class SessionDecodeError extends BuddyError {
   constructor(
     readonly sessionId: string,
@@ -102,7 +190,20 @@ export class InvalidSessionFieldError extends BuddyError {
   }
 }
 
-/** A store option (table name, schema name…) is not acceptable; the message says why. */
+/**
+ * A store option (table name, schema name…) is not acceptable; the message says why.
+ *
+ * @example
+ * ```ts
+ * import { StorageConfigError } from "buddy-ai";
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ * try {
+ *   sqliteStorage({ dbFile: "tmp/buddy.db", tableName: "sessions; drop table x" });
+ * } catch (error) {
+ *   if (error instanceof StorageConfigError) console.log(error.message); // "… not a plain SQL identifier …"
+ * }
+ * ```
+ */
 export class StorageConfigError extends BuddyError {}
 
 /**

@@ -1,4 +1,13 @@
-/** A tool call requested by a model, as it appears in a chat message. */
+/**
+ * A tool call requested by a model, as it appears in a chat message.
+ *
+ * @example
+ * ```ts
+ * import type { Message, ToolCall } from "buddy-ai";
+ * const call: ToolCall = { id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' };
+ * const turn: Message = { role: "assistant", content: null, toolCalls: [call] };
+ * ```
+ */
 export interface ToolCall {
   readonly id: string;
   readonly name: string;

@@ -27,7 +27,15 @@ export const RunEvent = {
 /** One of the {@link RunEvent} names. */
 export type RunEvent = (typeof RunEvent)[keyof typeof RunEvent];
 
-/** Fields every event carries. The runtime stamps the ids; `createdAt` is epoch milliseconds. */
+/** Fields every event carries. The runtime stamps the ids; `createdAt` is epoch milliseconds.
+ *
+ * @example
+ * ```ts
+ * import type { EventBase, WorkflowEvent } from "buddy-ai";
+ * const ids = ({ runId, sessionId, workflowId, parentRunId }: EventBase) => ({ runId, sessionId, workflowId, parentRunId });
+ * const tag = (e: WorkflowEvent) => `${e.event} ${JSON.stringify(ids(e))}`;
+ * ```
+ */
 export interface EventBase {
   readonly runId: string;
   readonly sessionId: string;
@@ -42,20 +50,50 @@ export interface EventBase {
   readonly agentRunId?: string;
 }
 
-/** First event of every workflow run. */
+/**
+ * First event of every workflow run.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowEvent } from "buddy-ai";
+ * function log(e: WorkflowEvent) {
+ *   if (e.event === "WorkflowStarted") console.log(`▶ ${e.workflowName} ${e.runId}`);
+ * }
+ * ```
+ */
 export interface WorkflowStartedEvent extends EventBase {
   readonly event: "WorkflowStarted";
   readonly workflowName: string;
 }
 
-/** Terminal event of a run that succeeded: the final content and response. */
+/**
+ * Terminal event of a run that succeeded: the final content and response.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowEvent } from "buddy-ai";
+ * function log(e: WorkflowEvent) {
+ *   if (e.event === "WorkflowCompleted") console.log(e.content, e.response.status);
+ * }
+ * ```
+ */
 export interface WorkflowCompletedEvent<C = unknown> extends EventBase {
   readonly event: "WorkflowCompleted";
   readonly content: C | undefined;
   readonly response: RunResponse<C>;
 }
 
-/** Terminal event of a run that failed; the stream then rejects with the original error. */
+/**
+ * Terminal event of a run that failed; the stream then rejects with the original error.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowEvent } from "buddy-ai";
+ * function log(e: WorkflowEvent) {
+ *   if (e.event === "WorkflowError") console.error(`${e.errorName}: ${e.error}`);
+ * }
+ * ```
+ */
 export interface WorkflowErrorEvent extends EventBase {
   readonly event: "WorkflowError";
   /** The error's message. */
@@ -64,13 +102,33 @@ export interface WorkflowErrorEvent extends EventBase {
   readonly errorName: string;
 }
 
-/** Terminal event of a run stopped by its `signal` or by its consumer. */
+/**
+ * Terminal event of a run stopped by its `signal` or by its consumer.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowEvent } from "buddy-ai";
+ * function log(e: WorkflowEvent) {
+ *   if (e.event === "WorkflowCancelled") console.log("cancelled:", e.reason);
+ * }
+ * ```
+ */
 export interface WorkflowCancelledEvent extends EventBase {
   readonly event: "WorkflowCancelled";
   readonly reason: string;
 }
 
-/** A content delta: a token of an agent's answer, or what a yielded string or `RunResponse` becomes. */
+/**
+ * A content delta: a token of an agent's answer, or what a yielded string or `RunResponse` becomes.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowEvent } from "buddy-ai";
+ * function log(e: WorkflowEvent) {
+ *   if (e.event === "RunResponseContent") process.stdout.write(String(e.content));
+ * }
+ * ```
+ */
 export interface RunResponseContentEvent<C = unknown> extends EventBase {
   readonly event: "RunResponseContent";
   readonly content: C;
@@ -78,14 +136,34 @@ export interface RunResponseContentEvent<C = unknown> extends EventBase {
   readonly agentName?: string;
 }
 
-/** An agent run began. */
+/**
+ * An agent run began.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowEvent } from "buddy-ai";
+ * function log(e: WorkflowEvent) {
+ *   if (e.event === "RunStarted") console.log(`${e.agentName} calls ${e.model}`);
+ * }
+ * ```
+ */
 export interface RunStartedEvent extends EventBase {
   readonly event: "RunStarted";
   readonly agentName: string;
   readonly model: string;
 }
 
-/** An agent run finished; `response` holds its full content, messages and token usage. */
+/**
+ * An agent run finished; `response` holds its full content, messages and token usage.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowEvent } from "buddy-ai";
+ * function log(e: WorkflowEvent) {
+ *   if (e.event === "RunCompleted") console.log(e.agentName, e.response.metrics.totalTokens);
+ * }
+ * ```
+ */
 export interface RunCompletedEvent<C = unknown> extends EventBase {
   readonly event: "RunCompleted";
   readonly agentName: string;
@@ -93,7 +171,17 @@ export interface RunCompletedEvent<C = unknown> extends EventBase {
   readonly response: RunResponse<C>;
 }
 
-/** An agent run failed; the agent's stream then rejects with the original error. */
+/**
+ * An agent run failed; the agent's stream then rejects with the original error.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowEvent } from "buddy-ai";
+ * function log(e: WorkflowEvent) {
+ *   if (e.event === "RunError") console.error(e.agentName, e.error);
+ * }
+ * ```
+ */
 export interface RunErrorEvent extends EventBase {
   readonly event: "RunError";
   readonly agentName: string;
@@ -101,7 +189,17 @@ export interface RunErrorEvent extends EventBase {
   readonly errorName: string;
 }
 
-/** An agent is about to call a tool. */
+/**
+ * An agent is about to call a tool.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowEvent } from "buddy-ai";
+ * function log(e: WorkflowEvent) {
+ *   if (e.event === "ToolCallStarted") console.log(`${e.toolName}(${JSON.stringify(e.args)})`);
+ * }
+ * ```
+ */
 export interface ToolCallStartedEvent extends EventBase {
   readonly event: "ToolCallStarted";
   readonly agentName: string;
@@ -111,7 +209,17 @@ export interface ToolCallStartedEvent extends EventBase {
   readonly args: unknown;
 }
 
-/** A tool call returned; `isError` is true when the arguments were invalid or the tool threw. */
+/**
+ * A tool call returned; `isError` is true when the arguments were invalid or the tool threw.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowEvent } from "buddy-ai";
+ * function log(e: WorkflowEvent) {
+ *   if (e.event === "ToolCallCompleted") console.log(e.toolName, e.isError ? "failed" : "returned", e.result);
+ * }
+ * ```
+ */
 export interface ToolCallCompletedEvent extends EventBase {
   readonly event: "ToolCallCompleted";
   readonly agentName: string;
@@ -121,7 +229,19 @@ export interface ToolCallCompletedEvent extends EventBase {
   readonly isError: boolean;
 }
 
-/** Events an agent emits from `agent.stream()`. */
+/** Events an agent emits from `agent.stream()`.
+ *
+ * @example
+ * ```ts
+ * import { agent, type AgentEvent } from "buddy-ai";
+ * import { scriptedModel } from "buddy-ai/testing";
+ * const writer = agent({ model: scriptedModel(["Hello there"]) });
+ * for await (const e of writer.stream("Say hello")) {
+ *   const event: AgentEvent = e;
+ *   console.log(event.event);
+ * }
+ * ```
+ */
 export type AgentEvent =
   | RunStartedEvent
   | RunResponseContentEvent
@@ -130,7 +250,26 @@ export type AgentEvent =
   | RunCompletedEvent
   | RunErrorEvent;
 
-/** Every event a workflow stream can carry: the union, discriminated on `event`. */
+/** Every event a workflow stream can carry: the union, discriminated on `event`.
+ *
+ * @example
+ * ```ts
+ * import { type WorkflowEvent, execute } from "buddy-ai";
+ * function render(e: WorkflowEvent): string {
+ *   switch (e.event) {
+ *     case "RunResponseContent":
+ *       return String(e.content);
+ *     case "WorkflowCompleted":
+ *       return `\n(done: ${e.response.status})`;
+ *     default:
+ *       return "";
+ *   }
+ * }
+ * for await (const e of execute(async function* hi() { yield "hi"; }, undefined)) {
+ *   process.stdout.write(render(e));
+ * }
+ * ```
+ */
 export type WorkflowEvent<C = unknown> =
   | WorkflowStartedEvent
   | WorkflowCompletedEvent<C>

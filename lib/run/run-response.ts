@@ -1,10 +1,27 @@
 import type { Message } from "./message.js";
 import type { RunMetrics } from "./run-metrics.js";
 
-/** Where a run stands: `running` until it ends as `completed`, `error` or `cancelled`. */
+/**
+ * Where a run stands: `running` until it ends as `completed`, `error` or `cancelled`.
+ *
+ * @example
+ * ```ts
+ * import { type RunStatus, run } from "buddy-ai";
+ * const status: RunStatus = (await run(async () => "x", undefined)).status; // "completed"
+ * ```
+ */
 export type RunStatus = "running" | "completed" | "error" | "cancelled";
 
-/** The fields accepted by {@link RunResponse}'s constructor; all optional. */
+/**
+ * The fields accepted by {@link RunResponse}'s constructor; all optional.
+ *
+ * @example
+ * ```ts
+ * import { RunResponse, type RunResponseInit } from "buddy-ai";
+ * const init: RunResponseInit<string> = { content: "draft", extraData: { source: "notes" } };
+ * const response = new RunResponse(init);
+ * ```
+ */
 export interface RunResponseInit<C = unknown> {
   content?: C;
   contentType?: string;

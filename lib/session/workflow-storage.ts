@@ -1,7 +1,17 @@
 import type { RunResponse } from "../run/run-response.js";
 import type { WorkflowSession } from "./workflow-session.js";
 
-/** Filters for {@link WorkflowStorage.listSessions}. */
+/**
+ * Filters for {@link WorkflowStorage.listSessions}.
+ *
+ * @example
+ * ```ts
+ * import type { ListSessionsOptions } from "buddy-ai";
+ * import { sqliteStorage } from "buddy-ai/sqlite";
+ * const filter: ListSessionsOptions = { workflowId: "article", userId: "u-1", limit: 20 };
+ * const sessions = await sqliteStorage({ dbFile: "tmp/buddy.db" }).listSessions(filter);
+ * ```
+ */
 export interface ListSessionsOptions {
   workflowId?: string;
   userId?: string;
@@ -9,7 +19,19 @@ export interface ListSessionsOptions {
   limit?: number;
 }
 
-/** What the runtime asks of a store when a run starts. */
+/**
+ * What the runtime asks of a store when a run starts.
+ *
+ * @example
+ * ```ts
+ * import type { OpenRunRequest, WorkflowStorage } from "buddy-ai";
+ * // What a custom store receives when a run starts:
+ * async function claim(storage: WorkflowStorage, request: OpenRunRequest) {
+ *   const run = await storage.openRun(request);
+ *   return run.session?.sessionState ?? {};
+ * }
+ * ```
+ */
 export interface OpenRunRequest {
   readonly sessionId: string;
   readonly runId: string;
@@ -24,7 +46,19 @@ export interface OpenRunRequest {
   readonly signal: AbortSignal | undefined;
 }
 
-/** How a run ended, handed to {@link SessionRun.finish}. */
+/**
+ * How a run ended, handed to {@link SessionRun.finish}.
+ *
+ * @example
+ * ```ts
+ * import { RunResponse, type RunOutcome, type SessionRun } from "buddy-ai";
+ * // A completed run hands its state; a failed or cancelled one only its run records.
+ * async function complete(session: SessionRun, response: RunResponse, state: Record<string, unknown>) {
+ *   const outcome: RunOutcome = { runs: [response], sessionState: state };
+ *   await session.finish(outcome);
+ * }
+ * ```
+ */
 export interface RunOutcome {
   /**
    * The run itself, then every child run it started (each with `parentRunId`), with final
@@ -40,6 +74,19 @@ export interface RunOutcome {
 /**
  * A session claimed for one run: loaded, locked against other runs (in this process and in
  * others, through an expiring lease the store renews), and released by `finish`.
+ *
+ * @example
+ * ```ts
+ * import type { SessionRun, WorkflowStorage } from "buddy-ai";
+ * async function history(storage: WorkflowStorage, request: Parameters<WorkflowStorage["openRun"]>[0]) {
+ *   const session: SessionRun = await storage.openRun(request);
+ *   try {
+ *     return session.history.map((r) => r.content);
+ *   } finally {
+ *     await session.finish({ runs: [] });
+ *   }
+ * }
+ * ```
  */
 export interface SessionRun {
   /** The session as stored before the run; undefined for a new session. */

@@ -1,7 +1,19 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import type { SessionState, Workflow, WorkflowFn } from "./workflow.js";
 
-/** Options of {@link defineWorkflow}'s object form. */
+/**
+ * Options of {@link defineWorkflow}'s object form.
+ *
+ * @example
+ * ```ts
+ * import { type WorkflowDefinition, defineWorkflow } from "buddy-ai";
+ * const definition: WorkflowDefinition<string, Record<string, unknown>> = {
+ *   name: "echo",
+ *   run: async (_ctx, text) => text,
+ * };
+ * const echo = defineWorkflow(definition);
+ * ```
+ */
 export interface WorkflowDefinition<I, S extends SessionState> {
   /** Default: the `run` function's name. */
   name?: string;
@@ -11,7 +23,20 @@ export interface WorkflowDefinition<I, S extends SessionState> {
   run: WorkflowFn<I, S>;
 }
 
-/** {@link WorkflowDefinition} with an input schema (zod, valibot, arktype… any Standard Schema). */
+/**
+ * {@link WorkflowDefinition} with an input schema (zod, valibot, arktype… any Standard Schema).
+ *
+ * @example
+ * ```ts
+ * import { defineWorkflow } from "buddy-ai";
+ * import { z } from "zod";
+ * const sum = defineWorkflow({
+ *   name: "sum",
+ *   input: z.array(z.number()),
+ *   run: async (_ctx, numbers) => String(numbers.reduce((a, b) => a + b, 0)),
+ * });
+ * ```
+ */
 export interface WorkflowDefinitionWithInput<
   Schema extends StandardSchemaV1,
   S extends SessionState,
