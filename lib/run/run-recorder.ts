@@ -1,0 +1,65 @@
+import type { SessionRun } from "../session/workflow-storage.js";
+import type { SessionState } from "../workflow/workflow.js";
+import type { Logger } from "./logger.js";
+import type { ParentRun } from "./run-link.js";
+import type { RunResponse } from "./run-response.js";
+
+/**
+ * Where a run's outcome goes: to its parent (a child run is stored with the parent's), to the
+ * claimed session (state only when it completed), or nowhere without a store.
+ */
+export class RunRecorder {
+  /** The claimed session, once the store handed it over. */
+  binding: SessionRun | undefined;
+  readonly #children: RunResponse[] = [];
+  readonly #startedAt = performance.now();
+
+  constructor(
+    private readonly response: RunResponse,
+    private readonly parent: ParentRun | undefined,
+    private readonly extraData: Record<string, unknown> | undefined,
+    private readonly logger: Logger,
+  ) {}
+
+  /** True when finishing the run writes somewhere (a parent or a store). */
+  get persists(): boolean {
+    return this.parent !== undefined || this.binding !== undefined;
+  }
+
+  /** A child run ended: it is stored with this run. */
+  collect(child: RunResponse): void {
+    this.#children.push(child);
+  }
+
+  /** Stamps the run's duration on its response. */
+  stampDuration(): void {
+    this.response.metrics.durationMs = performance.now() - this.#startedAt;
+  }
+
+  /** Stamps the duration and hands the outcome over; `state` only for a completed run. */
+  async finish(state?: SessionState): Promise<void> {
+    const { response, parent, binding } = this;
+    this.stampDuration();
+    if (parent !== undefined) {
+      parent.collect(response);
+      return;
+    }
+    if (binding === undefined) return;
+    const runs = [response, ...this.#children];
+    await binding.finish(
+      state === undefined ? { runs } : { runs, sessionState: state, extraData: this.extraData },
+    );
+  }
+
+  /** Records a failed or cancelled run; a store that fails then only gets a warning. */
+  async finishQuietly(): Promise<void> {
+    try {
+      await this.finish();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.logger.warn(
+        `Could not record run ${this.response.runId} as ${this.response.status}: ${message}`,
+      );
+    }
+  }
+}
