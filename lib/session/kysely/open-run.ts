@@ -93,10 +93,9 @@ async function loadHistory(
 }
 
 async function markAbandoned(store: StoreContext, runId: string): Promise<void> {
-  await store.db
-    .updateTable(store.tables.runs)
-    .set({ status: "error", error: abandoned, updated_at: store.now() })
-    .where("run_id", "=", runId)
-    .where("status", "=", "running")
-    .execute();
+  await store.queries.markAbandoned.execute(store.db, {
+    runId,
+    error: abandoned,
+    now: store.now(),
+  });
 }

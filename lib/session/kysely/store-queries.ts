@@ -176,6 +176,16 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables) {
           })
           .where("run_id", "=", p.runId),
     ),
+    /** Fails the run of a lease that expired (when it is still `running`). */
+    markAbandoned: new QueryTemplate(
+      ["runId", "error", "now"],
+      (p: { runId: string; error: string; now: number }) =>
+        db
+          .updateTable(t.runs)
+          .set({ status: "error", error: p.error, updated_at: p.now })
+          .where("run_id", "=", p.runId)
+          .where("status", "=", "running"),
+    ),
     releaseLease: new QueryTemplate(["id", "owner"], (p: { id: string; owner: string }) =>
       db
         .updateTable(t.sessions)
