@@ -18,7 +18,7 @@ export function childRunner(parent: () => ParentRun): Pick<WorkflowContext, "run
         sessionState: undefined,
         overwriteSessionState: false,
         storage: undefined,
-        signal: undefined,
+        signal: link.signal,
         extraData: undefined,
         historyLimit: link.historyLimit,
         logger: link.logger,

@@ -1,7 +1,6 @@
 import type { WorkflowStorage } from "../session/workflow-storage.js";
 import type { SessionState } from "../workflow/workflow.js";
 import type { Logger } from "./logger.js";
-import type { RunMetrics } from "./run-metrics.js";
 import type { RunResponse } from "./run-response.js";
 
 /** What a child run (started through `ctx.run` / `ctx.stream`) takes from its parent. */
@@ -20,7 +19,6 @@ export interface ParentRun {
   readonly historyLimit: number;
   /** Hands the child's final response to the parent, which stores it with its own run. */
   collect(child: RunResponse): void;
-  recordUsage(callId: string, usage: RunMetrics): void;
 }
 
 /** Everything a run needs besides the workflow and its input. */

@@ -24,7 +24,7 @@ export async function* runWorkflow(
 ): AsyncGenerator<WorkflowEvent, void, undefined> {
   const { parent, logger } = settings;
   const runId = newRunId();
-  const sessionId = parent?.sessionId ?? settings.sessionId ?? newSessionId();
+  const sessionId = settings.sessionId ?? newSessionId();
   const workflowId = workflow.id;
   const parentRunId = parent?.runId;
   const ids =
@@ -39,7 +39,7 @@ export async function* runWorkflow(
     input,
     extraData: settings.extraData,
   });
-  const cancellation = new RunCancellation(parent?.signal ?? settings.signal);
+  const cancellation = new RunCancellation(settings.signal);
   const recorder = new RunRecorder(response, parent, settings.extraData, logger);
   let source: WorkflowSource | undefined;
   let state: SessionState | undefined;
@@ -60,10 +60,8 @@ export async function* runWorkflow(
       workflow.input === undefined
         ? input
         : await validateInput(workflow.name, workflow.input, input);
-    const session =
-      parent === undefined && settings.storage === undefined
-        ? { binding: undefined, sessionState: () => settings.sessionState ?? {}, history: [] }
-        : await openSession(workflow, ids, input, settings);
+    const opening = openSession(workflow, ids, input, settings);
+    const session = opening instanceof Promise ? await opening : opening;
     recorder.binding = session.binding;
     // After the binding is kept: a state that cannot be made still ends the claimed run below.
     state = session.sessionState();
@@ -76,7 +74,7 @@ export async function* runWorkflow(
         else state = checked;
       },
     };
-    const userId = parent?.userId ?? settings.userId;
+    const userId = settings.userId;
     const ctx = createContext(
       {
         runId,
@@ -109,7 +107,6 @@ export async function* runWorkflow(
           recorder.collect(child);
           ctx.recordUsage(child.runId, child.metrics);
         },
-        recordUsage: (callId, usage) => ctx.recordUsage(callId, usage),
       })),
     );
     const content = new ContentAccumulator(workflow.name, ids, logger, ctx.recordUsage, response);

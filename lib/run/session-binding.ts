@@ -1,6 +1,6 @@
 import { UnstorableValueError } from "../errors.js";
 import { mergeSessionState } from "../session/merge-state.js";
-import type { SessionRun } from "../session/workflow-storage.js";
+import type { SessionRun, WorkflowStorage } from "../session/workflow-storage.js";
 import type { SessionState, Workflow } from "../workflow/workflow.js";
 import type { RunIds } from "./content-accumulator.js";
 import type { RunSettings } from "./run-link.js";
@@ -20,14 +20,15 @@ export interface OpenedSession {
 
 /**
  * Where a run's state comes from: its parent's (a child run shares it), the store (stored state
- * merged over the defaults), or the caller's `sessionState` object when there is no store.
+ * merged over the defaults), or the caller's `sessionState` object when there is no store. Only
+ * a store needs a round trip: without one the session opens synchronously (no await per run).
  */
-export async function openSession(
+export function openSession(
   workflow: Workflow,
   ids: RunIds,
   input: unknown,
   settings: RunSettings,
-): Promise<OpenedSession> {
+): OpenedSession | Promise<OpenedSession> {
   const { parent, storage } = settings;
   if (parent !== undefined) {
     const state = parent.sessionState;
@@ -37,6 +38,16 @@ export async function openSession(
     const state = settings.sessionState ?? {};
     return { binding: undefined, sessionState: () => state, history: [] };
   }
+  return claimSession(storage, workflow, ids, input, settings);
+}
+
+async function claimSession(
+  storage: WorkflowStorage,
+  workflow: Workflow,
+  ids: RunIds,
+  input: unknown,
+  settings: RunSettings,
+): Promise<OpenedSession> {
   const binding = await storage.openRun({
     sessionId: ids.sessionId,
     runId: ids.runId,
