@@ -11,6 +11,7 @@ import {
 } from "buddy-ai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { settle } from "../session/conformance-support.js";
+import { nested } from "../support/nested.js";
 import { differences } from "../support/reliability-exact.js";
 import { type StoreHandle, storeFactories } from "../support/stores.js";
 
@@ -108,18 +109,6 @@ function defineAll(target: Record<string, unknown>, source: Record<string, unkno
       configurable: true,
     });
   }
-}
-
-/** `{ c: { c: … } }`, `depth` objects deep. */
-function nested(depth: number): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
-  let at = root;
-  for (let i = 1; i < depth; i++) {
-    const next: Record<string, unknown> = {};
-    at.c = next;
-    at = next;
-  }
-  return root;
 }
 
 /** Reserved keys at several depths, in arrays, and keys named like Object.prototype's members. */

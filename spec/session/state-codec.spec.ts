@@ -6,19 +6,9 @@ import {
   encodeStoredValue,
   maxStoredDepth,
 } from "../../lib/session/state-codec.js";
+import { nested } from "../support/nested.js";
 
 const roundTrip = (value: unknown) => decodeStoredValue(encodeStoredValue(value, "sessionState"));
-
-function nested(depth: number): Record<string, unknown> {
-  const root: Record<string, unknown> = {};
-  let at = root;
-  for (let i = 1; i < depth; i++) {
-    const next: Record<string, unknown> = {};
-    at.c = next;
-    at = next;
-  }
-  return root;
-}
 
 class Point {
   constructor(readonly x: number) {}
