@@ -12,6 +12,7 @@ import type {
 import { defaultColumnTypes, migrateStore, type StoreColumnTypes } from "./migrations.js";
 import { type ActiveRuns, openSessionRun } from "./open-run.js";
 import { queryLimit } from "./query-limit.js";
+import type { RunLedger } from "./run-ledger.js";
 import { decodeRun } from "./run-rows.js";
 import { SessionQueue } from "./session-queue.js";
 import { decodeSession } from "./session-rows.js";
@@ -23,6 +24,8 @@ import { type StoreDatabase, storeTables } from "./store-tables.js";
 export interface KyselyStorageConfig {
   /** The Kysely instance on the store's database (its dialect decides the SQL flavour). */
   readonly db: Kysely<StoreDatabase>;
+  /** Runs the statements of a run's lifecycle (claim, save, release) on this database. */
+  readonly ledger: (store: StoreContext) => RunLedger;
   /** Sessions table; runs go to `<tableName>_runs`. Default `"buddy_sessions"`. */
   readonly tableName?: string;
   /** How long `openRun` waits for a busy session (ms). Default 30 000. */
@@ -58,6 +61,7 @@ export interface KyselyStorageConfig {
  */
 export class KyselyStorage implements WorkflowStorage {
   readonly #store: StoreContext;
+  readonly #ledger: RunLedger;
   readonly #columnTypes: StoreColumnTypes;
   readonly #migrationSchema: string | undefined;
   readonly #setUp: NonNullable<KyselyStorageConfig["setUp"]>;
@@ -75,6 +79,7 @@ export class KyselyStorage implements WorkflowStorage {
       leaseMs: positive("leaseMs", config.leaseMs ?? 15_000),
       now: config.now ?? Date.now,
     };
+    this.#ledger = config.ledger(this.#store);
     this.#columnTypes = config.columnTypes ?? defaultColumnTypes;
     this.#migrationSchema = config.migrationSchema;
     this.#setUp = config.setUp ?? ((migrate) => migrate(config.db));
@@ -146,7 +151,7 @@ export class KyselyStorage implements WorkflowStorage {
     checkSessionField("workflowId", request.workflowId);
     checkOptionalField("userId", request.userId);
     checkOptionalField("sessionName", request.sessionName);
-    return openSessionRun(await this.#open(), this.#active, request);
+    return openSessionRun(await this.#open(), this.#ledger, this.#active, request);
   }
 
   async close(): Promise<void> {

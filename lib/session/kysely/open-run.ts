@@ -3,8 +3,9 @@ import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { OpenRunRequest, SessionRun } from "../workflow-storage.js";
 import { KyselySessionRun } from "./kysely-session-run.js";
-import { abortError, busyError, claimSession, releaseLease, renewLease } from "./lease.js";
+import { abortError, busyError, claimLease, renewLease } from "./lease.js";
 import { queryLimit } from "./query-limit.js";
+import type { Claimed, RunLedger } from "./run-ledger.js";
 import { decodeRun, encodedEmpty } from "./run-rows.js";
 import type { SessionQueue } from "./session-queue.js";
 import { decodeSession } from "./session-rows.js";
@@ -19,24 +20,23 @@ export interface ActiveRuns {
   readonly renewals: Set<() => void>;
 }
 
-const abandoned =
-  "abandoned: the process running it stopped before it finished (its lease on the session expired)";
-
 /**
  * Claims a session for one run: refuses an unstorable input first; waits for its turn in this
- * process, then for the lease (see `claimSession`); marks the run of an expired lease it took
- * over as failed; loads the history; records the run as `running`; and keeps the lease renewed
- * until the run finishes. On any failure it gives back what it took.
+ * process, then for the lease; claims it, recording the run as `running` (see
+ * {@link RunLedger.claim}); decodes the session and its history; and keeps the lease renewed
+ * until the run finishes. A claimed run that cannot start (an undecodable row) is ended as
+ * `error` and its session given back.
  */
 export async function openSessionRun(
   store: StoreContext,
+  ledger: RunLedger,
   active: ActiveRuns,
   request: OpenRunRequest,
 ): Promise<SessionRun> {
   const { sessionId, runId, signal } = request;
   const deadline = Date.now() + store.busyTimeoutMs;
   const input = encodeStoredValue(request.input, "input");
-  const workflowData = encodeStoredValue(request.workflowData, "workflowData");
+  const workflowData = encodedWorkflowData(request.workflowData);
   const releaseSlot = await active.queue.acquire(
     sessionId,
     deadline,
@@ -45,57 +45,83 @@ export async function openSessionRun(
     () => abortError(sessionId, signal as AbortSignal),
   );
   const owner = randomUUID();
-  let claimed = false;
+  let claimed: Claimed | undefined;
   try {
-    const fresh = {
-      sessionState: encodedEmpty.object,
-      extraData: encodedEmpty.object,
-      workflowData,
-    };
-    const claim = await claimSession(store, request, owner, deadline, fresh, decodeSession);
-    claimed = true;
-    if (claim.abandonedRunId !== undefined) await markAbandoned(store, claim.abandonedRunId);
-    const history =
-      request.historyLimit > 0 ? await loadHistory(store, sessionId, request.historyLimit) : [];
-    await store.queries.startRun.execute(store.db, {
+    const write = {
+      sessionId,
       runId,
-      id: sessionId,
+      owner,
       workflowId: request.workflowId,
-      seq: claim.seq,
+      userId: request.userId ?? null,
+      sessionName: request.sessionName ?? null,
       input,
-      now: store.now(),
-    });
-    const stop = renewLease(store, sessionId, owner);
+      workflowData,
+      historyLimit: historyRows(request.historyLimit),
+    };
+    claimed = await claimLease(ledger, write, deadline, store.busyTimeoutMs, signal);
+    const { row } = claimed;
+    const session = claimed.created ? undefined : decodeSession(row);
+    const history: RunResponse[] = [];
+    for (let i = claimed.history.length - 1; i >= 0; i--) {
+      history.push(decodeRun(claimed.history[i] as (typeof claimed.history)[number]));
+    }
+    const stop = renewLease(ledger, store.leaseMs, sessionId, owner);
     active.renewals.add(stop);
     const stopRenewal = () => {
       stop();
       active.renewals.delete(stop);
     };
-    const version = claim.row === undefined ? 0 : toNumber(claim.row.version);
-    const run = { sessionId, runId, owner, version, seq: claim.seq, stopRenewal, releaseSlot };
-    return new KyselySessionRun(store, run, claim.session, history);
+    const version = toNumber(row.version);
+    const seq = toNumber(row.run_count);
+    const claim = { sessionId, runId, owner, version, seq, stopRenewal, releaseSlot };
+    return new KyselySessionRun(store, ledger, claim, session, history);
   } catch (error) {
-    if (claimed) await releaseLease(store, store.db, sessionId, owner).catch(() => {});
+    if (claimed !== undefined) await giveBack(ledger, sessionId, runId, owner, error);
     releaseSlot();
     throw error;
   }
 }
 
-/** The last `count` completed top-level runs, oldest first. */
-async function loadHistory(
-  store: StoreContext,
+/** Ends a claimed run that could not start as `error` and releases its lease (best effort). */
+async function giveBack(
+  ledger: RunLedger,
   sessionId: string,
-  count: number,
-): Promise<RunResponse[]> {
-  const limit = Number.isFinite(count) ? queryLimit(count) : Number.MAX_SAFE_INTEGER;
-  const { rows } = await store.queries.history.execute(store.db, { id: sessionId, limit });
-  return rows.reverse().map(decodeRun);
+  runId: string,
+  owner: string,
+  error: unknown,
+): Promise<void> {
+  const run = {
+    status: "error" as const,
+    contentType: "str",
+    content: encodedEmpty.undefined,
+    metrics: encodedEmpty.object,
+    messages: encodedEmpty.array,
+    extraData: encodedEmpty.object,
+    error: error instanceof Error ? error.message : String(error),
+  };
+  try {
+    await ledger.finish({ sessionId, runId, owner, run, children: [] });
+  } catch {
+    // The lease expires on its own; the next claim then ends the run as abandoned.
+  }
 }
 
-async function markAbandoned(store: StoreContext, runId: string): Promise<void> {
-  await store.queries.markAbandoned.execute(store.db, {
-    runId,
-    error: abandoned,
-    now: store.now(),
-  });
+/** The row limit for a `historyLimit` (a whole number ≥ 0, or Infinity for all). */
+function historyRows(count: number): number {
+  return Number.isFinite(count) ? queryLimit(count) : Number.MAX_SAFE_INTEGER;
+}
+
+const workflowDataCache = new Map<string, string>();
+
+/** `workflowData` encoded; the same few values come with every run, so each is encoded once. */
+function encodedWorkflowData(data: OpenRunRequest["workflowData"]): string {
+  const key =
+    data.description === undefined ? `u${data.name}` : `d${data.name}\u0000${data.description}`;
+  let encoded = workflowDataCache.get(key);
+  if (encoded === undefined) {
+    encoded = encodeStoredValue(data, "workflowData");
+    if (workflowDataCache.size >= 256) workflowDataCache.clear();
+    workflowDataCache.set(key, encoded);
+  }
+  return encoded;
 }

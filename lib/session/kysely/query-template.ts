@@ -44,9 +44,18 @@ export class QueryTemplate<P extends object, R> {
     }
   }
 
+  /** The compiled SQL text. */
+  get sql(): string {
+    return this.#compiled.sql;
+  }
+
+  /** The query's parameter values for `params`, in the order of the SQL's placeholders. */
+  parameters(params: P): unknown[] {
+    return this.#slots.map((slot) => ("key" in slot ? params[slot.key] : slot.value));
+  }
+
   /** Runs the query with `params` on `db` (a Kysely instance or a transaction). */
   execute(db: QueryRunner, params: P): Promise<QueryResult<R>> {
-    const parameters = this.#slots.map((slot) => ("key" in slot ? params[slot.key] : slot.value));
-    return db.executeQuery({ ...this.#compiled, parameters });
+    return db.executeQuery({ ...this.#compiled, parameters: this.parameters(params) });
   }
 }

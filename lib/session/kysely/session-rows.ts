@@ -1,7 +1,7 @@
 import { SessionDecodeError } from "../../errors.js";
 import { decodeStoredValue } from "../state-codec.js";
 import type { WorkflowSession } from "../workflow-session.js";
-import type { SessionRow } from "./lease.js";
+import type { SessionRow } from "./run-ledger.js";
 import { toNumber } from "./session-table.js";
 
 /** Turns a session row into a {@link WorkflowSession}; `SessionDecodeError` when it cannot. */

@@ -53,6 +53,9 @@ export interface StorageOptions {
    * at most this long. Default 15 000.
    */
   leaseMs?: number;
-  /** Called after every SQL statement the store runs: for debugging and measuring. */
+  /**
+   * Called after every SQL statement the store runs, for debugging and measuring; transaction
+   * control (begin, commit, rollback) is not reported.
+   */
   onQuery?: (event: QueryLogEvent) => void;
 }

@@ -1,57 +1,221 @@
-import type { Kysely } from "kysely";
+import type { Insertable, Kysely, QueryCreator } from "kysely";
 import type { RunStatus } from "../../run/run-response.js";
 import { QueryTemplate } from "./query-template.js";
 import { encodedEmpty } from "./run-rows.js";
+import type { RunTable } from "./run-table.js";
 import type { StoreDatabase, StoreTables } from "./store-tables.js";
 
 /** The queries every run makes (claim, load, start, save, release), compiled once per store. */
 export type StoreQueries = ReturnType<typeof storeQueries>;
 
-interface Claim {
+/** Parameters of {@link storeQueries}' `claim`. */
+export interface ClaimParams {
   id: string;
+  workflowId: string;
+  userId: string | null;
+  sessionName: string | null;
+  workflowData: string;
   owner: string;
   runId: string;
   expires: number;
-  runCount: number;
-  seenRunCount: number;
+  now: number;
 }
+
+/** Parameters of {@link storeQueries}' `startRun`. */
+export interface StartParams {
+  runId: string;
+  id: string;
+  workflowId: string;
+  seq: number;
+  input: string;
+  now: number;
+}
+
+/** Parameters of {@link storeQueries}' `endRun`. */
+export interface EndRunParams {
+  runId: string;
+  status: RunStatus;
+  contentType: string;
+  content: string;
+  metrics: string;
+  messages: string;
+  extraData: string;
+  error: string | null;
+  now: number;
+}
+
+/** Parameters of {@link storeQueries}' `saveState` (and `extraData` for `saveStateWithExtra`). */
+export interface SaveParams {
+  id: string;
+  state: string;
+  version: number;
+  nextVersion: number;
+  owner: string;
+  now: number;
+}
+
+/** The columns of a run row that {@link decodeRun} reads. */
+export const historyColumns = [
+  "run_id",
+  "session_id",
+  "parent_run_id",
+  "workflow_id",
+  "status",
+  "content_type",
+  "input",
+  "content",
+  "metrics",
+  "messages",
+  "extra_data",
+  "error",
+  "created_at",
+] as const;
+
+/**
+ * The statements a run's lifecycle is made of, as Kysely builders on any query creator (the
+ * database, a transaction, or a `with` clause that combines several into one statement).
+ */
+export function storeStatements(t: StoreTables) {
+  // The claim's conflict branch refers to the stored row by the table's (real) name.
+  const stored = <C extends string>(column: C) => `${t.sessions}.${column}` as `sessions.${C}`;
+  return {
+    claim: (db: QueryCreator<StoreDatabase>, p: ClaimParams) =>
+      db
+        .insertInto(t.sessions)
+        .values({
+          session_id: p.id,
+          workflow_id: p.workflowId,
+          user_id: p.userId,
+          session_name: p.sessionName,
+          session_state: encodedEmpty.object,
+          extra_data: encodedEmpty.object,
+          workflow_data: p.workflowData,
+          version: 0,
+          run_count: 1,
+          lease_owner: p.owner,
+          lease_run_id: p.runId,
+          lease_expires_at: p.expires,
+          created_at: p.now,
+          updated_at: p.now,
+        })
+        .onConflict((conflict) =>
+          conflict
+            .column("session_id")
+            .doUpdateSet((eb) => ({
+              lease_owner: eb.ref("excluded.lease_owner"),
+              lease_run_id: eb.ref("excluded.lease_run_id"),
+              lease_expires_at: eb.ref("excluded.lease_expires_at"),
+              run_count: eb(eb.ref(stored("run_count")), "+", 1),
+              session_name: eb.fn.coalesce("excluded.session_name", stored("session_name")),
+              user_id: eb.fn.coalesce(stored("user_id"), "excluded.user_id"),
+            }))
+            .where((eb) =>
+              eb.or([
+                eb(stored("lease_owner"), "is", null),
+                eb(stored("lease_expires_at"), "is", null),
+                eb(stored("lease_expires_at"), "<=", p.now),
+              ]),
+            ),
+        ),
+    abandonRuns: (db: QueryCreator<StoreDatabase>, p: { id: string; error: string; now: number }) =>
+      db
+        .updateTable(t.runs)
+        .set({ status: "error", error: p.error, updated_at: p.now })
+        .where("session_id", "=", p.id)
+        .where("status", "=", "running")
+        .where("parent_run_id", "is", null),
+    save: (db: QueryCreator<StoreDatabase>, p: SaveParams & { extraData?: string }) => {
+      const update = db
+        .updateTable(t.sessions)
+        .set({
+          session_state: p.state,
+          version: p.nextVersion,
+          lease_owner: null,
+          lease_run_id: null,
+          lease_expires_at: null,
+          updated_at: p.now,
+        })
+        .where("session_id", "=", p.id)
+        .where("version", "=", p.version)
+        .where("lease_owner", "=", p.owner);
+      return p.extraData === undefined ? update : update.set({ extra_data: p.extraData });
+    },
+    endRun: (db: QueryCreator<StoreDatabase>, p: EndRunParams) =>
+      db.updateTable(t.runs).set(runEndValues(p)).where("run_id", "=", p.runId),
+    release: (db: QueryCreator<StoreDatabase>, p: { id: string; owner: string }) =>
+      db
+        .updateTable(t.sessions)
+        .set({ lease_owner: null, lease_run_id: null, lease_expires_at: null })
+        .where("session_id", "=", p.id)
+        .where("lease_owner", "=", p.owner),
+  };
+}
+
+/** The columns a run's end sets. */
+export function runEndValues(p: EndRunParams) {
+  return {
+    status: p.status,
+    content_type: p.contentType,
+    content: p.content,
+    metrics: p.metrics,
+    messages: p.messages,
+    extra_data: p.extraData,
+    error: p.error,
+    updated_at: p.now,
+  };
+}
+
+/** The keys of each statement's parameters, as {@link QueryTemplate} takes them. */
+export const statementKeys = {
+  claim: [
+    "id",
+    "workflowId",
+    "userId",
+    "sessionName",
+    "workflowData",
+    "owner",
+    "runId",
+    "expires",
+    "now",
+  ],
+  save: ["id", "state", "version", "nextVersion", "owner", "now"],
+  endRun: [
+    "runId",
+    "status",
+    "contentType",
+    "content",
+    "metrics",
+    "messages",
+    "extraData",
+    "error",
+    "now",
+  ],
+} as const;
 
 /** Builds the store's {@link QueryTemplate}s for the tables `t`. */
 export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables) {
-  const claimSet = (p: Claim) =>
-    db
-      .updateTable(t.sessions)
-      .set({
-        lease_owner: p.owner,
-        lease_run_id: p.runId,
-        lease_expires_at: p.expires,
-        run_count: p.runCount,
-      })
-      .where("session_id", "=", p.id)
-      .where("run_count", "=", p.seenRunCount);
-  const keys = ["id", "owner", "runId", "expires", "runCount", "seenRunCount"] as const;
+  const statements = storeStatements(t);
   return {
     readSession: new QueryTemplate(["id"], (p: { id: string }) =>
       db.selectFrom(t.sessions).selectAll().where("session_id", "=", p.id),
     ),
-    /** Claims a free lease. */
-    claimFree: new QueryTemplate([...keys], (p: Claim) =>
-      claimSet(p).where("lease_owner", "is", null),
+    /**
+     * Creates the session holding the lease, or takes its lease when free or expired (one
+     * statement: atomic on every database), counting the run, renaming the session when a name
+     * is given and giving it its user when it has none. Returns the row as claimed, or nothing.
+     */
+    claim: new QueryTemplate([...statementKeys.claim], (p: ClaimParams) =>
+      statements.claim(db, p).returningAll(),
     ),
-    /** Takes over the expired lease of `holder`. */
-    claimExpired: new QueryTemplate(
-      [...keys, "holder", "now"],
-      (p: Claim & { holder: string; now: number }) =>
-        claimSet(p)
-          .where("lease_owner", "=", p.holder)
-          .where((eb) =>
-            eb.or([eb("lease_expires_at", "is", null), eb("lease_expires_at", "<=", p.now)]),
-          ),
+    /** Ends the session's top-level runs still `running` (their claim was lost) as `error`. */
+    abandonRuns: new QueryTemplate(
+      ["id", "error", "now"],
+      (p: { id: string; error: string; now: number }) => statements.abandonRuns(db, p),
     ),
     history: new QueryTemplate(["id", "limit"], (p: { id: string; limit: number }) =>
       db
         .selectFrom(t.runs)
-        .selectAll()
+        .select(historyColumns)
         .where("session_id", "=", p.id)
         .where("status", "=", "completed")
         .where("parent_run_id", "is", null)
@@ -60,14 +224,7 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables) {
     ),
     startRun: new QueryTemplate(
       ["runId", "id", "workflowId", "seq", "input", "now"],
-      (p: {
-        runId: string;
-        id: string;
-        workflowId: string;
-        seq: number;
-        input: string;
-        now: number;
-      }) =>
+      (p: StartParams) =>
         db.insertInto(t.runs).values({
           run_id: p.runId,
           session_id: p.id,
@@ -88,110 +245,25 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables) {
         }),
     ),
     /** Saves state (compare-and-swap on version and lease) and releases the lease. */
-    saveState: new QueryTemplate(
-      ["id", "state", "version", "nextVersion", "owner", "now"],
-      (p: {
-        id: string;
-        state: string;
-        version: number;
-        nextVersion: number;
-        owner: string;
-        now: number;
-      }) =>
-        db
-          .updateTable(t.sessions)
-          .set({
-            session_state: p.state,
-            version: p.nextVersion,
-            lease_owner: null,
-            lease_run_id: null,
-            lease_expires_at: null,
-            updated_at: p.now,
-          })
-          .where("session_id", "=", p.id)
-          .where("version", "=", p.version)
-          .where("lease_owner", "=", p.owner),
+    saveState: new QueryTemplate([...statementKeys.save], (p: SaveParams) =>
+      statements.save(db, p),
     ),
     /** {@link saveState}, also saving the session's extra data. */
     saveStateWithExtra: new QueryTemplate(
-      ["id", "state", "extraData", "version", "nextVersion", "owner", "now"],
-      (p: {
-        id: string;
-        state: string;
-        extraData: string;
-        version: number;
-        nextVersion: number;
-        owner: string;
-        now: number;
-      }) =>
-        db
-          .updateTable(t.sessions)
-          .set({
-            session_state: p.state,
-            extra_data: p.extraData,
-            version: p.nextVersion,
-            lease_owner: null,
-            lease_run_id: null,
-            lease_expires_at: null,
-            updated_at: p.now,
-          })
-          .where("session_id", "=", p.id)
-          .where("version", "=", p.version)
-          .where("lease_owner", "=", p.owner),
+      [...statementKeys.save, "extraData"],
+      (p: SaveParams & { extraData: string }) => statements.save(db, p),
     ),
-    endRun: new QueryTemplate(
-      [
-        "runId",
-        "status",
-        "contentType",
-        "content",
-        "metrics",
-        "messages",
-        "extraData",
-        "error",
-        "now",
-      ],
-      (p: {
-        runId: string;
-        status: RunStatus;
-        contentType: string;
-        content: string;
-        metrics: string;
-        messages: string;
-        extraData: string;
-        error: string | null;
-        now: number;
-      }) =>
-        db
-          .updateTable(t.runs)
-          .set({
-            status: p.status,
-            content_type: p.contentType,
-            content: p.content,
-            metrics: p.metrics,
-            messages: p.messages,
-            extra_data: p.extraData,
-            error: p.error,
-            updated_at: p.now,
-          })
-          .where("run_id", "=", p.runId),
+    endRun: new QueryTemplate([...statementKeys.endRun], (p: EndRunParams) =>
+      statements.endRun(db, p),
     ),
-    /** Fails the run of a lease that expired (when it is still `running`). */
-    markAbandoned: new QueryTemplate(
-      ["runId", "error", "now"],
-      (p: { runId: string; error: string; now: number }) =>
-        db
-          .updateTable(t.runs)
-          .set({ status: "error", error: p.error, updated_at: p.now })
-          .where("run_id", "=", p.runId)
-          .where("status", "=", "running"),
-    ),
-    releaseLease: new QueryTemplate(["id", "owner"], (p: { id: string; owner: string }) =>
+    /** Inserts a run's child runs (built per call: their number varies). */
+    insertChildren: (rows: readonly Insertable<RunTable>[]) =>
       db
-        .updateTable(t.sessions)
-        .set({ lease_owner: null, lease_run_id: null, lease_expires_at: null })
-        .where("session_id", "=", p.id)
-        .where("lease_owner", "=", p.owner),
+        .insertInto(t.runs)
+        .values([...rows])
+        .onConflict((conflict) => conflict.column("run_id").doNothing()),
+    releaseLease: new QueryTemplate(["id", "owner"], (p: { id: string; owner: string }) =>
+      statements.release(db, p),
     ),
     renewLease: new QueryTemplate(
       ["id", "owner", "expires"],

@@ -8,6 +8,7 @@ import type { WorkflowStorage } from "../workflow-storage.js";
 import { DatabaseClock } from "./database-clock.js";
 import { createPgPool } from "./load-pg.js";
 import { lockedSetUp } from "./locked-set-up.js";
+import { PostgresLedger } from "./postgres-ledger.js";
 import { schemaName } from "./schema-name.js";
 import { storePool } from "./store-pool.js";
 
@@ -145,6 +146,7 @@ export function postgresStorage(options: PostgresStorageOptions): WorkflowStorag
   const clock = new DatabaseClock(db as Kysely<unknown>);
   return new KyselyStorage({
     db,
+    ledger: (store) => new PostgresLedger(store),
     tableName: options.tableName,
     busyTimeoutMs: options.busyTimeoutMs,
     leaseMs: options.leaseMs,

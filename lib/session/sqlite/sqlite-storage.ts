@@ -9,6 +9,7 @@ import type { StorageOptions } from "../kysely/storage-options.js";
 import type { StoreDatabase } from "../kysely/store-tables.js";
 import type { WorkflowStorage } from "../workflow-storage.js";
 import { SharedHandleDialect } from "./shared-handle-dialect.js";
+import { type RawDatabase, SqliteLedger } from "./sqlite-ledger.js";
 import { cachingDatabase } from "./statement-cache.js";
 
 /**
@@ -84,7 +85,8 @@ export type SqliteStorageOptions = SqliteFileStorageOptions | SqliteHandleStorag
  * ```
  */
 export function sqliteStorage(options: SqliteStorageOptions): WorkflowStorage {
-  const database = openDatabase(options);
+  const handle = lazyHandle(options);
+  const database = async () => cachingDatabase(handle(), options.database === undefined);
   const dialect =
     options.database === undefined
       ? new SqliteDialect({ database })
@@ -92,17 +94,19 @@ export function sqliteStorage(options: SqliteStorageOptions): WorkflowStorage {
   const db = new Kysely<StoreDatabase>({ dialect, log: queryLog(options.onQuery) });
   return new KyselyStorage({
     db,
+    ledger: (store) => new SqliteLedger(store, handle, options.onQuery),
     tableName: options.tableName,
     busyTimeoutMs: options.busyTimeoutMs,
     leaseMs: options.leaseMs,
   });
 }
 
-/** The database behind the dialect: opened lazily (on the first query), with statement cache. */
-function openDatabase(options: SqliteStorageOptions): () => Promise<SqliteDatabase> {
+/** The better-sqlite3 handle: the one given, or the file's, opened on first use. */
+function lazyHandle(options: SqliteStorageOptions): () => SqliteDatabase & RawDatabase {
   if (options.database !== undefined) {
-    const handle = options.database;
-    return async () => cachingDatabase(handle, false);
+    // A better-sqlite3 Database has both shapes.
+    const given = options.database as SqliteDatabase & RawDatabase;
+    return () => given;
   }
   const { dbFile } = options;
   if (typeof dbFile !== "string" || dbFile === "") {
@@ -110,11 +114,14 @@ function openDatabase(options: SqliteStorageOptions): () => Promise<SqliteDataba
       'sqliteStorage needs { dbFile: "path/to/file.db" } or { database } (an open better-sqlite3 Database)',
     );
   }
-  return async () => {
+  let opened: Database.Database | undefined;
+  return () => {
+    if (opened !== undefined) return opened;
     if (dbFile !== ":memory:") mkdirSync(dirname(dbFile), { recursive: true });
     const handle = new Database(dbFile, { timeout: 5_000 });
     handle.pragma("journal_mode = WAL");
     handle.pragma("synchronous = NORMAL");
-    return cachingDatabase(handle, true);
+    opened = handle;
+    return handle;
   };
 }

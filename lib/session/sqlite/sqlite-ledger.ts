@@ -1,0 +1,223 @@
+import type { Compilable } from "kysely";
+import type { QueryTemplate } from "../kysely/query-template.js";
+import type {
+  Claimed,
+  ClaimWrite,
+  RunEnd,
+  RunLedger,
+  RunRow,
+  SessionRow,
+} from "../kysely/run-ledger.js";
+import type { QueryLogEvent } from "../kysely/storage-options.js";
+import type { StoreContext } from "../kysely/store-context.js";
+
+/** The part of a better-sqlite3 statement the ledger uses. */
+interface RawStatement {
+  run(...parameters: unknown[]): { changes: number };
+  get(...parameters: unknown[]): unknown;
+  all(...parameters: unknown[]): unknown[];
+}
+
+/** The part of a better-sqlite3 `Database` the ledger uses. */
+export interface RawDatabase {
+  prepare(sql: string): RawStatement;
+  readonly inTransaction: boolean;
+}
+
+/** A template bound to its prepared statement. */
+interface Bound<P> {
+  run(params: P): number;
+  get<R>(params: P): R | undefined;
+  all<R>(params: P): R[];
+}
+
+/**
+ * The run's lifecycle on SQLite: each step one synchronous `BEGIN IMMEDIATE` transaction on
+ * statements prepared once from the store's Kysely-built queries. Nothing awaits inside a
+ * transaction, so no other statement of this process can slip into it; other processes wait
+ * for SQLite's write lock (the handle's busy timeout).
+ */
+export class SqliteLedger implements RunLedger {
+  readonly #store: StoreContext;
+  readonly #handle: () => RawDatabase;
+  readonly #onQuery: ((event: QueryLogEvent) => void) | undefined;
+  #bound: ReturnType<SqliteLedger["bind"]> | undefined;
+
+  constructor(
+    store: StoreContext,
+    handle: () => RawDatabase,
+    onQuery: ((event: QueryLogEvent) => void) | undefined,
+  ) {
+    this.#store = store;
+    this.#handle = handle;
+    this.#onQuery = onQuery;
+  }
+
+  claim(write: ClaimWrite, abandoned: string): Claimed | undefined | Promise<Claimed | undefined> {
+    const db = this.#handle();
+    if (db.inTransaction) return whenIdle(db).then(() => this.claim(write, abandoned));
+    const q = this.#statements();
+    const now = this.#store.now();
+    return this.#transaction(db, () => {
+      const row = q.claim.get<SessionRow>({
+        id: write.sessionId,
+        workflowId: write.workflowId,
+        userId: write.userId,
+        sessionName: write.sessionName,
+        workflowData: write.workflowData,
+        owner: write.owner,
+        runId: write.runId,
+        expires: now + this.#store.leaseMs,
+        now,
+      });
+      if (row === undefined) return undefined;
+      const seq = Number(row.run_count);
+      if (seq > 1) q.abandonRuns.run({ id: write.sessionId, error: abandoned, now });
+      q.startRun.run({
+        runId: write.runId,
+        id: write.sessionId,
+        workflowId: write.workflowId,
+        seq,
+        input: write.input,
+        now,
+      });
+      const history =
+        write.historyLimit > 0 && seq > 1
+          ? q.history.all<RunRow>({ id: write.sessionId, limit: write.historyLimit })
+          : [];
+      return { row, created: seq === 1, history };
+    });
+  }
+
+  finish(end: RunEnd): boolean | Promise<boolean> {
+    const db = this.#handle();
+    if (db.inTransaction) return whenIdle(db).then(() => this.finish(end));
+    const q = this.#statements();
+    const now = this.#store.now();
+    const { sessionId: id, owner } = end;
+    return this.#transaction(db, () => {
+      if (end.state !== undefined) {
+        const { state, extraData, version } = end.state;
+        const save = { id, state, version, nextVersion: version + 1, owner, now };
+        const saved =
+          extraData === undefined
+            ? q.saveState.run(save)
+            : q.saveStateWithExtra.run({ ...save, extraData });
+        if (saved === 0) return false;
+      }
+      if (end.run !== undefined) q.endRun.run({ runId: end.runId, ...end.run, now });
+      if (end.children.length > 0) this.#run(this.#store.queries.insertChildren(end.children));
+      if (end.state === undefined) q.releaseLease.run({ id, owner });
+      return true;
+    });
+  }
+
+  renew(sessionId: string, owner: string): void {
+    const db = this.#handle();
+    if (db.inTransaction) return; // The next renewal comes within leaseMs / 3.
+    const expires = this.#store.now() + this.#store.leaseMs;
+    this.#statements().renewLease.run({ id: sessionId, owner, expires });
+  }
+
+  release(sessionId: string, owner: string): void | Promise<void> {
+    const db = this.#handle();
+    if (db.inTransaction) return whenIdle(db).then(() => this.release(sessionId, owner));
+    this.#statements().releaseLease.run({ id: sessionId, owner });
+  }
+
+  /** Runs `body` in one `BEGIN IMMEDIATE` transaction; rolls back when it throws. */
+  #transaction<T>(db: RawDatabase, body: () => T): T {
+    const { begin, commit, rollback } = this.#statements();
+    begin.run();
+    try {
+      const result = body();
+      commit.run();
+      return result;
+    } catch (error) {
+      // SQLite has already rolled back after some failures (a full disk, an I/O error).
+      if (db.inTransaction) rollback.run();
+      throw error;
+    }
+  }
+
+  /** Runs a query built for one call (not on the hot path). */
+  #run(query: Compilable<unknown>): void {
+    const { sql, parameters } = query.compile();
+    this.#handle()
+      .prepare(sql)
+      .run(...parameters);
+  }
+
+  #statements() {
+    this.#bound ??= this.bind();
+    return this.#bound;
+  }
+
+  /** Prepares the hot-path statements on the handle (once, on first use). */
+  private bind() {
+    const { queries } = this.#store;
+    // Transaction control (begin, commit, rollback) is not reported to onQuery.
+    const plain = (sql: string) => {
+      const statement = this.#handle().prepare(sql);
+      return { run: () => statement.run().changes };
+    };
+    return {
+      claim: this.#template(queries.claim),
+      abandonRuns: this.#template(queries.abandonRuns),
+      startRun: this.#template(queries.startRun),
+      history: this.#template(queries.history),
+      saveState: this.#template(queries.saveState),
+      saveStateWithExtra: this.#template(queries.saveStateWithExtra),
+      endRun: this.#template(queries.endRun),
+      releaseLease: this.#template(queries.releaseLease),
+      renewLease: this.#template(queries.renewLease),
+      begin: plain("begin immediate"),
+      commit: plain("commit"),
+      rollback: plain("rollback"),
+    };
+  }
+
+  #template<P extends object>(template: QueryTemplate<P, unknown>): Bound<P> {
+    return this.#prepare(template.sql, (p: P) => template.parameters(p));
+  }
+
+  /** Prepares `sql`, whose parameters `toParameters` gives; reports each run to `onQuery`. */
+  #prepare<P>(sql: string, toParameters: (p: P) => unknown[]): Bound<P> {
+    const statement = this.#handle().prepare(sql);
+    const onQuery = this.#onQuery;
+    if (onQuery === undefined) {
+      return {
+        run: (p) => statement.run(...toParameters(p)).changes,
+        get: <R>(p: P) => statement.get(...toParameters(p)) as R | undefined,
+        all: <R>(p: P) => statement.all(...toParameters(p)) as R[],
+      };
+    }
+    const logged =
+      <T>(call: (parameters: unknown[]) => T) =>
+      (p: P): T => {
+        const parameters = toParameters(p);
+        const start = performance.now();
+        try {
+          const result = call(parameters);
+          onQuery({ sql, parameters, durationMs: performance.now() - start });
+          return result;
+        } catch (error) {
+          onQuery({ sql, parameters, durationMs: performance.now() - start, error });
+          throw error;
+        }
+      };
+    return {
+      run: logged((parameters) => statement.run(...parameters).changes),
+      get: logged((parameters) => statement.get(...parameters)) as Bound<P>["get"],
+      all: logged((parameters) => statement.all(...parameters)) as Bound<P>["all"],
+    };
+  }
+}
+
+/** Resolves once the handle has no transaction open (one a Kysely query of this process holds). */
+function whenIdle(db: RawDatabase): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => (db.inTransaction ? setTimeout(check, 1) : resolve());
+    setImmediate(check);
+  });
+}
