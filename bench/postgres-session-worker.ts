@@ -1,125 +1,108 @@
 /**
- * One worker process of `bench/postgres-session.ts`. It opens a postgres store and a hand-written
- * `pg` baseline on the same server (tables of the same schema, in two schemas), warms both up,
- * prints `ready`, then for every line `ours` or `baseline` on stdin runs `runs` persisted runs on
- * its own session that way and prints `done`; it exits on `exit`.
+ * One worker process of `bench/postgres-session.ts`, on a session of its own. It opens a
+ * postgres store (`schemas.ours`) and the minimal hand-written `pg` baseline (`schemas.baseline`,
+ * tables created by the parent), warms both up and prints `ready`. Then per stdin line:
+ * `prepare` runs a full GC and prints `prepared`; `ours` or `baseline` runs `runs` persisted runs
+ * that way and prints `done`; `exit` exits.
  *
- *   node --import tsx bench/postgres-session-worker.ts '{"url":…,"schemas":…,"sessionId":…,"runs":…}'
+ *   node --expose-gc --import tsx bench/postgres-session-worker.ts '{"url":…,"schemas":…,"sessionId":…,"runs":…}'
  */
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
-import { RunResponse, run, type WorkflowContext } from "buddy-ai";
+import { run } from "buddy-ai";
 import { postgresStorage } from "buddy-ai/postgres";
 import pg from "pg";
+import { collectGarbage } from "./support/measure.js";
+import { counter, type Input, quiet, type State, threeSteps } from "./support/workload.js";
 
 interface Task {
   readonly url: string;
-  /** Schemas of the two sides' tables (created by `bench/postgres-session.ts`). */
   readonly schemas: { readonly ours: string; readonly baseline: string };
   readonly sessionId: string;
   readonly runs: number;
 }
 
-const task = JSON.parse(process.argv[2] ?? "{}") as Task;
-const quiet = { warn: () => {}, debug: () => {} };
-
-/** The workflow: read the counter, compute, write it back (a new value every run). */
-async function counter(ctx: WorkflowContext): Promise<RunResponse> {
-  const next = Number(ctx.sessionState.count ?? 0) + 1;
-  ctx.sessionState.count = next;
-  ctx.sessionState.lastTopic = `topic ${next % 7}`;
-  return new RunResponse({ content: `count is ${next}` });
-}
+const LEASE_MS = 30_000;
 
 /**
- * The store's statements by hand, in the same transaction shape: read the session, claim its
- * lease (compare-and-swap), load the history, insert the run as running; run the workflow; then
- * save the state (version and lease checked) and end the run row in one transaction. Values are
- * plain JSON text in the same `json` columns.
+ * The baseline run, six round trips on one pooled connection: claim the lease and read the state
+ * in one upsert; read the last 10 runs' content; the three steps; BEGIN, save the state (version
+ * checked, lease cleared), insert the run row, COMMIT. Named (server-prepared) statements.
  */
-function baseline(pool: pg.Pool, schema: string, sessionId: string) {
-  const t = `"${schema}".buddy_sessions`;
-  const runs = `"${schema}".buddy_sessions_runs`;
-  type Row = { session_state: Record<string, unknown>; version: string; run_count: string };
-  return async (i: number) => {
-    const owner = randomUUID();
-    const runId = randomUUID();
-    const now = Date.now();
-    const found = await pool.query<Row>(`select * from ${t} where session_id = $1`, [sessionId]);
-    let row = found.rows[0];
-    if (row === undefined) {
-      await pool.query(
-        `insert into ${t} (session_id, workflow_id, session_state, extra_data, workflow_data,
-         version, run_count, lease_owner, lease_run_id, lease_expires_at, created_at, updated_at)
-         values ($1, 'counter', '{}', '{}', '{}', 0, 1, $2, $3, $4, $5, $5)
-         on conflict (session_id) do nothing`,
-        [sessionId, owner, runId, now + 15_000, now],
-      );
-      row = { session_state: {}, version: "0", run_count: "0" };
-    } else {
-      const claimed = await pool.query(
-        `update ${t} set lease_owner = $1, lease_run_id = $2, lease_expires_at = $3, run_count = $4
-         where session_id = $5 and run_count = $6 and lease_owner is null`,
-        [owner, runId, now + 15_000, Number(row.run_count) + 1, sessionId, row.run_count],
-      );
-      if (claimed.rowCount !== 1) throw new Error("baseline: session busy");
-    }
-    const history = await pool.query(
-      `select * from ${runs} where session_id = $1 and status = 'completed'
-       and parent_run_id is null order by seq desc limit $2`,
-      [sessionId, 10],
-    );
-    await pool.query(
-      `insert into ${runs} (run_id, session_id, parent_run_id, workflow_id, seq, position, status,
-       content_type, input, content, metrics, messages, extra_data, error, created_at, updated_at)
-       values ($1, $2, null, 'counter', $3, 0, 'running', 'str', $4, 'null', '{}', '[]', '{}',
-       null, $5, $5)`,
-      [runId, sessionId, Number(row.run_count) + 1, JSON.stringify({ i }), now],
-    );
-    const state = row.session_state;
-    const ctx = {
-      sessionState: state,
-      history: history.rows.reverse(),
-    } as unknown as WorkflowContext;
-    const response = await counter(ctx);
+function baseline(pool: pg.Pool, schema: string) {
+  const q = (name: string, text: string) => ({ name: `${schema}-${name}`, text });
+  const claim = q(
+    "claim",
+    `insert into "${schema}".sessions as s (id, state, version, lease_owner, lease_expires_at)
+     values ($1, '{}', 0, $2, $3) on conflict (id) do update
+     set lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at
+     where s.lease_owner is null or s.lease_expires_at < $4 returning state, version`,
+  );
+  const history = q(
+    "history",
+    `select content from "${schema}".runs where session_id = $1 order by seq desc limit 10`,
+  );
+  const save = q(
+    "save",
+    `update "${schema}".sessions set state = $1, version = version + 1, lease_owner = null,
+     lease_expires_at = null where id = $2 and version = $3 and lease_owner = $4`,
+  );
+  const insertRun = q(
+    "insert-run",
+    `insert into "${schema}".runs values ($1, $2, $3, 'completed', $4, $5, $6)`,
+  );
+  return async (sessionId: string, input: Input): Promise<void> => {
+    const owner = randomUUID(); // the run's id, and the lease's owner
     const client = await pool.connect();
     try {
+      const now = Date.now();
+      const claimed = await client.query<{ state: string; version: number }>({
+        ...claim,
+        values: [sessionId, owner, now + LEASE_MS, now],
+      });
+      const row = claimed.rows[0];
+      if (row === undefined) throw new Error("baseline: session busy");
+      const state = JSON.parse(row.state) as State;
+      const past = await client.query<{ content: string }>({ ...history, values: [sessionId] });
+      let content = "";
+      for await (const text of threeSteps(state, past.rows.reverse(), input)) content += text;
       await client.query("begin");
-      const version = Number(row.version);
-      const saved = await client.query(
-        `update ${t} set session_state = $1, version = $2, lease_owner = null, lease_run_id = null,
-         lease_expires_at = null, updated_at = $3
-         where session_id = $4 and version = $5 and lease_owner = $6`,
-        [JSON.stringify(state), version + 1, Date.now(), sessionId, version, owner],
-      );
-      if (saved.rowCount !== 1) throw new Error("baseline: conflict");
-      await client.query(
-        `update ${runs} set status = 'completed', content_type = 'str', content = $1, metrics = $2,
-         messages = '[]', extra_data = '{}', error = null, updated_at = $3 where run_id = $4`,
-        [JSON.stringify(response.content), JSON.stringify({ durationMs: 0.01 }), now, runId],
-      );
-      await client.query("commit");
-    } catch (error) {
-      await client.query("rollback");
-      throw error;
+      try {
+        const values = [JSON.stringify(state), sessionId, row.version, owner];
+        const saved = await client.query({ ...save, values });
+        if (saved.rowCount !== 1) throw new Error("baseline: session changed under the lease");
+        const runRow = [owner, sessionId, row.version + 1, JSON.stringify(input), content, now];
+        await client.query({ ...insertRun, values: runRow });
+        await client.query("commit");
+      } catch (error) {
+        await client.query("rollback");
+        throw error;
+      }
     } finally {
       client.release();
     }
   };
 }
 
+const task = JSON.parse(process.argv[2] ?? "{}") as Task;
 const storage = postgresStorage({ connectionString: task.url, schema: task.schemas.ours });
 const pool = new pg.Pool({ connectionString: task.url });
 pool.on("error", () => {});
+const baselineRun = baseline(pool, task.schemas.baseline);
 const steps = {
   ours: (i: number) => run(counter, { i }, { storage, sessionId: task.sessionId, logger: quiet }),
-  baseline: baseline(pool, task.schemas.baseline, task.sessionId),
+  baseline: (i: number) => baselineRun(task.sessionId, { i }),
 };
 let done = 0;
 for (const step of Object.values(steps)) for (let i = 0; i < 50; i++) await step(done++);
 process.stdout.write("ready\n");
 for await (const line of createInterface({ input: process.stdin })) {
   if (line === "exit") break;
+  if (line === "prepare") {
+    collectGarbage();
+    process.stdout.write("prepared\n");
+    continue;
+  }
   const step = steps[line as keyof typeof steps];
   for (let i = 0; i < task.runs; i++) await step(done++);
   process.stdout.write("done\n");

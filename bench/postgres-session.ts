@@ -1,41 +1,37 @@
 /**
- * Persisted runs per second on PostgreSQL: the counter workflow through `run()` and
- * `postgresStorage`, beside a hand-written `pg` baseline making the same statements in the same
- * transaction shape (`bench/postgres-session-worker.ts`), with 1 and with 4 worker processes,
- * each on a session of its own. The state changes on every run. Against a throwaway server on
- * 127.0.0.1 (a PostgreSQL cluster when PostgreSQL is installed, PGlite otherwise): rounds of
- * ours and the baseline take turns, every worker starting a round at once; the median round of
- * each. The ratio is our throughput over the baseline's (1.00× = as fast).
+ * A three-step persisted run on PostgreSQL: `run(counter, input, { storage, sessionId })` with
+ * `postgresStorage`, beside the minimal hand-written `pg` program doing what the contract
+ * requires in six round trips (bench/postgres-session-worker.ts), against a throwaway server on
+ * 127.0.0.1 (a PostgreSQL cluster when PostgreSQL is installed, PGlite otherwise). The runs
+ * happen in worker processes, each on a session of its own; rounds of ours and the baseline take
+ * turns, every worker starting a round at once after a GC (bench/support/measure.ts). Prints µs
+ * per run with one worker, and runs/s with 1 and with 4 workers.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { join } from "node:path";
 import { postgresStorage } from "buddy-ai/postgres";
+import pg from "pg";
 import { startTestPostgres } from "../spec/support/postgres-server.js";
-import { report } from "./support/measure.js";
+import { convert, type Figure, interleave, report } from "./support/measure.js";
 
-const ROUNDS = 5;
-/** Schemas of the two sides' tables (the same tables, created by the store). */
+/** Schemas of the two sides' tables: the store's own, and the baseline's minimal ones. */
 const schemas = { ours: "bench_ours", baseline: "bench_baseline" } as const;
 const root = join(import.meta.dirname, "..");
 
 interface Worker {
   readonly child: ChildProcessWithoutNullStreams;
-  /** Resolves at the next line `text` the worker prints. */
-  next(text: string): Promise<void>;
+  /** Writes `command` and resolves at the worker's next line `reply`. */
+  send(command: string | undefined, reply: string): Promise<void>;
 }
 
 function startWorker(url: string, sessionId: string, runs: number): Worker {
-  const child = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      join(root, "bench", "postgres-session-worker.ts"),
-      JSON.stringify({ url, schemas, sessionId, runs }),
-    ],
+  const task = JSON.stringify({ url, schemas, sessionId, runs });
+  const script = join(root, "bench", "postgres-session-worker.ts");
+  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", script, task], {
     // The workers import the built package, as this process does.
-    { cwd: root, env: { ...process.env, TSX_TSCONFIG_PATH: join(root, "tsconfig.bench.json") } },
-  );
+    cwd: root,
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(root, "tsconfig.bench.json") },
+  });
   const waiting: { text: string; resolve: () => void }[] = [];
   let log = "";
   let pending = "";
@@ -45,8 +41,7 @@ function startWorker(url: string, sessionId: string, runs: number): Worker {
     log += chunk;
   });
   child.stdout.on("data", (chunk: string) => {
-    pending += chunk;
-    const lines = pending.split("\n");
+    const lines = (pending + chunk).split("\n");
     pending = lines.pop() ?? "";
     for (const line of lines) {
       const at = waiting.findIndex((w) => w.text === line);
@@ -58,49 +53,86 @@ function startWorker(url: string, sessionId: string, runs: number): Worker {
   });
   return {
     child,
-    next: (text) => new Promise((resolve) => waiting.push({ text, resolve })),
+    send: (command, text) => {
+      const reply = new Promise<void>((resolve) => waiting.push({ text, resolve }));
+      if (command !== undefined) child.stdin.write(`${command}\n`);
+      return reply;
+    },
   };
 }
 
-/** Runs/s of `workers` processes, ours and the baseline: the median of ROUNDS rounds each. */
-async function measure(url: string, workers: number, runs: number): Promise<[number, number]> {
+/** µs per run (per worker) of `workers` processes, `count` rounds of `runs` runs each. */
+async function rounds(url: string, workers: number, runs: number, count: number) {
   const pool = Array.from({ length: workers }, (_, i) =>
     startWorker(url, `w${workers}-${i}`, runs),
   );
-  await Promise.all(pool.map((w) => w.next("ready")));
-  const rates: Record<"ours" | "baseline", number[]> = { ours: [], baseline: [] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const mode of ["ours", "baseline"] as const) {
-      const finished = Promise.all(pool.map((w) => w.next("done")));
-      const start = performance.now();
-      for (const w of pool) w.child.stdin.write(`${mode}\n`);
-      await finished;
-      rates[mode].push((workers * runs * 1000) / (performance.now() - start));
-    }
-  }
+  await Promise.all(pool.map((w) => w.send(undefined, "ready")));
+  const all = (command: string, reply: string) =>
+    Promise.all(pool.map((w) => w.send(command, reply)));
+  const side = (mode: string) => ({
+    prepare: () => all("prepare", "prepared"),
+    step: () => all(mode, "done"),
+  });
+  const figures = await interleave([side("ours"), side("baseline")], {
+    rounds: count,
+    runs: 1,
+    scale: 1 / runs,
+  });
   for (const w of pool) w.child.stdin.end("exit\n");
   await Promise.all(pool.map((w) => new Promise((resolve) => w.child.once("exit", resolve))));
-  const median = (values: number[]) =>
-    values.sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
-  return [median(rates.ours), median(rates.baseline)];
+  await checkSaved(url, pool.length, `w${workers}-`);
+  return figures;
 }
 
-/** Prints persisted runs/s through `run()` + the postgres store vs the `pg` baseline. */
+/** Throws unless both sides saved as many runs in each worker's session. */
+async function checkSaved(url: string, workers: number, prefix: string): Promise<void> {
+  const storage = postgresStorage({ connectionString: url, schema: schemas.ours });
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  for (let i = 0; i < workers; i++) {
+    const ours = (await storage.readSession(`${prefix}${i}`))?.sessionState.count;
+    const { rows } = await client.query<{ state: string }>(
+      `select state from "${schemas.baseline}".sessions where id = $1`,
+      [`${prefix}${i}`],
+    );
+    const baseline = (JSON.parse(rows[0]?.state ?? "{}") as Record<string, unknown>).count;
+    if (ours !== baseline) throw new Error(`the two sides saved ${ours} and ${baseline} runs`);
+  }
+  await Promise.all([storage.close(), client.end()]);
+}
+
+/** Creates the baseline's minimal tables. */
+async function createBaselineTables(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const s = `"${schemas.baseline}"`;
+  await client.query(`create schema ${s};
+    create table ${s}.sessions (id text primary key, state text not null,
+      version integer not null, lease_owner text, lease_expires_at bigint);
+    create table ${s}.runs (run_id text primary key, session_id text not null,
+      seq integer not null, status text not null, input text not null, content text not null,
+      created_at bigint not null, unique (session_id, seq));`);
+  await client.end();
+}
+
+/** Prints µs/run (1 worker) and runs/s (1 and 4 workers) of ours vs the `pg` baseline. */
 export async function main(): Promise<void> {
+  console.log("\n# postgres session (median [fastest–slowest] of the rounds)");
   const server = await startTestPostgres();
   try {
     console.log(`postgres server: ${server.label}`);
-    for (const schema of Object.values(schemas)) {
-      const storage = postgresStorage({ connectionString: server.url, schema });
-      await storage.readSession("create the tables");
-      await storage.close();
-    }
-    const [one, oneBase] = await measure(server.url, 1, 400);
-    report("postgres persisted runs, 1 worker process", one, oneBase, "runs/s");
-    const [four, fourBase] = await measure(server.url, 4, 200);
-    report("postgres persisted runs, 4 worker processes", four, fourBase, "runs/s");
-    report("  4 workers over 1 (ours)", four, one, "runs/s");
-    report("  4 workers over 1 (baseline)", fourBase, oneBase, "runs/s");
+    const storage = postgresStorage({ connectionString: server.url, schema: schemas.ours });
+    await storage.readSession("create the tables");
+    await storage.close();
+    await createBaselineTables(server.url);
+
+    const [one, oneBase] = await rounds(server.url, 1, 200, 15);
+    report("postgres persisted run, 1 worker process", one, oneBase, "µs/run", 1.3);
+    const rate = (workers: number, figure: Figure) => convert(figure, (us) => (workers * 1e6) / us);
+    console.log("throughput (ratio: ours over the baseline's, higher is faster):");
+    report("  1 worker process", rate(1, one), rate(1, oneBase), "runs/s");
+    const [four, fourBase] = await rounds(server.url, 4, 100, 9);
+    report("  4 worker processes", rate(4, four), rate(4, fourBase), "runs/s");
   } finally {
     await server.stop();
   }

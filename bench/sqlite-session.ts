@@ -1,191 +1,137 @@
 /**
- * Persisted runs on SQLite: a three-step workflow (read the session, change its state, save state
- * plus a run row) through `run()` and the store, beside a hand-written better-sqlite3 baseline
- * doing the same reads and writes with cached statements in the same transaction shape (WAL,
- * synchronous=NORMAL). The state changes on every run (SQLite skips writing unchanged rows).
- * Also: the cost of run #10,000 in one session against run #10.
+ * A three-step persisted run on SQLite, µs per run: `run(counter, input, { storage, sessionId })`
+ * with `sqliteStorage` (history of 10 loaded, state changed every run), beside the minimal
+ * hand-written better-sqlite3 program doing what the contract requires: WAL,
+ * synchronous=NORMAL, cached statements, its own minimal tables; take the lease (BEGIN
+ * IMMEDIATE), read the state and the last 10 runs' content, the same three async-generator
+ * steps, then save the state (version checked), insert the run row and clear the lease in one
+ * transaction. Interleaved rounds with a GC before each (bench/support/measure.ts).
+ * Also: runs #10,091–#11,590 of one session against runs #11–#110 of fresh sessions.
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { RunResponse, run, type WorkflowContext, type WorkflowStorage } from "buddy-ai";
+import { run, type WorkflowStorage } from "buddy-ai";
 import { sqliteStorage } from "buddy-ai/sqlite";
-import { mergeSessionState } from "../lib/session/merge-state.js";
-import { report } from "./support/measure.js";
+import { interleave, report } from "./support/measure.js";
+import { counter, type Input, quiet, type State, threeSteps } from "./support/workload.js";
 
-const RUNS = 3_000;
-const quiet = { warn: () => {}, debug: () => {} };
+const LEASE_MS = 30_000;
 
-/** The workflow: read the counter, compute, write it back (a new value every run). */
-async function counter(ctx: WorkflowContext): Promise<RunResponse> {
-  const count = Number(ctx.sessionState.count ?? 0);
-  const next = count + 1;
-  ctx.sessionState.count = next;
-  ctx.sessionState.lastTopic = `topic ${next % 7}`;
-  return new RunResponse({ content: `count is ${next}` });
-}
-
-type Step = (i: number) => Promise<unknown>;
-
-/**
- * µs per run of each step function: rounds of `runs` runs, the steps taking turns round by
- * round (so a busy machine slows all of them alike), the median round of each.
- */
-async function perRun(steps: readonly Step[], runs = RUNS, rounds = 7): Promise<number[]> {
-  for (const step of steps) for (let i = 0; i < 300; i++) await step(i);
-  const times = steps.map((): number[] => []);
-  for (let r = 0; r < rounds; r++) {
-    for (const [k, step] of steps.entries()) {
-      const start = performance.now();
-      for (let i = 0; i < runs; i++) await step(r * runs + i);
-      times[k]?.push(((performance.now() - start) * 1000) / runs);
+/** The baseline program: its own tables and statements, prepared once. */
+function baseline(file: string) {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.exec(`
+    create table sessions (id text primary key, state text not null, version integer not null,
+      lease_owner text, lease_expires_at integer);
+    create table runs (run_id text primary key, session_id text not null, seq integer not null,
+      status text not null, input text not null, content text not null,
+      created_at integer not null, unique (session_id, seq));`);
+  const lease = db.prepare(
+    `insert into sessions (id, state, version, lease_owner, lease_expires_at)
+     values (?, '{}', 0, ?, ?) on conflict (id) do update
+     set lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at
+     where lease_owner is null or lease_expires_at < ?`,
+  );
+  const readState = db.prepare<[string], { state: string; version: number }>(
+    "select state, version from sessions where id = ?",
+  );
+  const history = db
+    .prepare<[string], string>(
+      "select content from runs where session_id = ? order by seq desc limit 10",
+    )
+    .pluck();
+  const saveState = db.prepare(
+    `update sessions set state = ?, version = version + 1, lease_owner = null,
+     lease_expires_at = null where id = ? and version = ? and lease_owner = ?`,
+  );
+  const insertRun = db.prepare("insert into runs values (?, ?, ?, 'completed', ?, ?, ?)");
+  const claim = db.transaction((sessionId: string, owner: string, now: number) => {
+    if (lease.run(sessionId, owner, now + LEASE_MS, now).changes !== 1) {
+      throw new Error("baseline: session busy");
     }
-  }
-  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(t.length / 2)] ?? Number.NaN);
+    const row = readState.get(sessionId);
+    if (row === undefined) throw new Error("baseline: session missing");
+    return row;
+  });
+  const save = db.transaction(
+    (
+      sessionId: string,
+      owner: string,
+      version: number,
+      state: State,
+      input: Input,
+      content: string,
+    ) => {
+      if (saveState.run(JSON.stringify(state), sessionId, version, owner).changes !== 1) {
+        throw new Error("baseline: session changed under the lease");
+      }
+      insertRun.run(owner, sessionId, version + 1, JSON.stringify(input), content, Date.now());
+    },
+  );
+  return {
+    async run(sessionId: string, input: Input): Promise<void> {
+      const owner = randomUUID(); // the run's id, and the lease's owner
+      const { state, version } = claim.immediate(sessionId, owner, Date.now());
+      const sessionState = JSON.parse(state) as State;
+      const past = history.all(sessionId).reverse();
+      let content = "";
+      for await (const text of threeSteps(sessionState, past, input)) content += text;
+      save(sessionId, owner, version, sessionState, input, content);
+    },
+    count: (sessionId: string) =>
+      (JSON.parse(readState.get(sessionId)?.state ?? "{}") as State).count,
+    close: () => db.close(),
+  };
 }
 
 function ours(storage: WorkflowStorage, sessionId: string) {
   return (i: number) => run(counter, { i }, { storage, sessionId, logger: quiet });
 }
 
-/** The same run driving the store directly: `openRun`, the workflow, `finish`. */
-function storeOnly(storage: WorkflowStorage, sessionId: string) {
-  const workflowData = { name: "counter", description: undefined };
-  return async (i: number) => {
-    const runId = randomUUID();
-    const session = await storage.openRun({
-      sessionId,
-      runId,
-      workflowId: "counter",
-      workflowData,
-      userId: undefined,
-      sessionName: undefined,
-      input: { i },
-      historyLimit: 10,
-      signal: undefined,
-    });
-    const sessionState = mergeSessionState(session.session?.sessionState ?? {}, {}, false);
-    const ctx = { sessionState, history: session.history } as unknown as WorkflowContext;
-    const response = await counter(ctx);
-    Object.assign(response, { runId, sessionId, workflowId: "counter", status: "completed" });
-    await session.finish({ runs: [response], sessionState });
-  };
-}
-
-/**
- * The same reads and writes by hand, on tables of the same schema: cached statements, JSON, and
- * the same transaction shape (claim, load history, start the run row; then save state and end the
- * run row in one transaction).
- */
-async function baseline(file: string, sessionId: string, historyLimit = 10) {
-  const schema = sqliteStorage({ dbFile: file }); // creates the tables
-  await schema.readSession(sessionId);
-  await schema.close();
-  const db = new Database(file, { timeout: 5_000 });
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  const read = db.prepare("select * from buddy_sessions where session_id = ?");
-  const create = db.prepare(
-    `insert into buddy_sessions (session_id, workflow_id, session_state, extra_data,
-     workflow_data, version, run_count, lease_owner, lease_run_id, lease_expires_at, created_at,
-     updated_at) values (?, 'counter', '{}', '{}', '{}', 0, 1, ?, ?, ?, ?, ?)
-     on conflict (session_id) do nothing`,
-  );
-  const claim = db.prepare(
-    `update buddy_sessions set lease_owner = ?, lease_run_id = ?, lease_expires_at = ?,
-     run_count = ? where session_id = ? and run_count = ? and lease_owner is null`,
-  );
-  const history = db.prepare(
-    `select * from buddy_sessions_runs where session_id = ? and status = 'completed'
-     and parent_run_id is null order by seq desc limit ?`,
-  );
-  const start = db.prepare(
-    `insert into buddy_sessions_runs values (?, ?, null, 'counter', ?, 0, 'running', 'str', ?,
-     'null', '{}', '[]', '{}', null, ?, ?)`,
-  );
-  const begin = db.prepare("begin");
-  const commit = db.prepare("commit");
-  const save = db.prepare(
-    `update buddy_sessions set session_state = ?, version = ?, lease_owner = null,
-     lease_run_id = null, lease_expires_at = null, updated_at = ?
-     where session_id = ? and version = ? and lease_owner = ?`,
-  );
-  const end = db.prepare(
-    `update buddy_sessions_runs set status = 'completed', content_type = 'str', content = ?,
-     metrics = ?, messages = '[]', extra_data = '{}', error = null, updated_at = ? where run_id = ?`,
-  );
-  type Row = Record<string, string | number | null>;
-  const step = async (i: number) => {
-    const owner = randomUUID();
-    const runId = randomUUID();
-    const now = Date.now();
-    let row = read.get(sessionId) as Row | undefined;
-    if (row === undefined) {
-      create.run(sessionId, owner, runId, now + 15_000, now, now);
-      row = { session_state: "{}", version: 0, run_count: 0 };
-    } else {
-      claim.run(owner, runId, now + 15_000, Number(row.run_count) + 1, sessionId, row.run_count);
-    }
-    const state = JSON.parse(String(row.session_state)) as Record<string, unknown>;
-    const past = (history.all(sessionId, historyLimit) as Row[]).reverse().map((p) => ({
-      input: JSON.parse(String(p.input)),
-      content: JSON.parse(String(p.content)),
-      metrics: JSON.parse(String(p.metrics)),
-      messages: JSON.parse(String(p.messages)),
-      extraData: JSON.parse(String(p.extra_data)),
-    }));
-    start.run(runId, sessionId, Number(row.run_count) + 1, JSON.stringify({ i }), now, now);
-    const ctx = { sessionState: state, history: past } as unknown as WorkflowContext;
-    const response = await counter(ctx);
-    begin.run();
-    const version = Number(row.version);
-    save.run(JSON.stringify(state), version + 1, Date.now(), sessionId, version, owner);
-    end.run(JSON.stringify(response.content), JSON.stringify({ durationMs: 0.01 }), now, runId);
-    commit.run();
-  };
-  return { step, close: () => db.close() };
-}
-
-/** Prints µs/run through `run()` + store vs the baseline, and run #10,000 vs run #10. */
+/** Prints µs/run of ours vs the baseline, and of run #10,000 vs run #10 of a session. */
 export async function main(): Promise<void> {
+  console.log("\n# sqlite session (median [fastest–slowest] of 15 rounds per side)");
   const dir = mkdtempSync(join(tmpdir(), "buddy-bench-"));
+  const storage = sqliteStorage({ dbFile: join(dir, "ours.db") });
+  const hand = baseline(join(dir, "baseline.db"));
   try {
-    const storage = sqliteStorage({ dbFile: join(dir, "ours.db") });
-    const hand = await baseline(join(dir, "baseline.db"), "bench");
-    const [oursUs = 0, storeUs = 0, baseUs = 0] = await perRun([
-      ours(storage, "bench"),
-      storeOnly(storage, "bench-store"),
-      hand.step,
-    ]);
-    report("sqlite persisted run", oursUs, baseUs, "µs/run", 2.0);
-    report("  of which the store (openRun + finish, no run())", storeUs, baseUs, "µs/run");
+    const [oursUs, baseUs] = await interleave(
+      [{ step: ours(storage, "bench") }, { step: (i) => hand.run("bench", { i }) }],
+      { rounds: 15, runs: 300 },
+    );
+    const saved = [(await storage.readSession("bench"))?.sessionState.count, hand.count("bench")];
+    if (saved[0] !== saved[1]) throw new Error(`the two sides saved ${saved.join(" and ")} runs`);
+    report("sqlite persisted run", oursUs, baseUs, "µs/run", 1.3);
 
-    // Run #10 vs run #10,000: one session brought to run #9,990, then runs #9,991–#10,010 of it
-    // alternate with runs #1–#20 of a new session; the median of each.
+    // One session brought to run #9,990, its next runs against runs #11–#110 of a new session
+    // (seeded with 10 runs, untimed, before each round: history is full on both sides).
     const late = ours(storage, "late");
     for (let i = 0; i < 9_990; i++) await late(i);
-    const early = ours(storage, "early");
-    const times: [number[], number[]] = [[], []];
-    for (let i = 0; i < 20; i++) {
-      for (const [k, step] of [early, late].entries()) {
-        const start = performance.now();
-        await step(i);
-        times[k as 0 | 1].push((performance.now() - start) * 1000);
-      }
-    }
-    const median = (t: number[]) => t.sort((a, b) => a - b)[10] ?? Number.NaN;
-    report(
-      "sqlite run #10,000 vs run #10 of one session",
-      median(times[1]),
-      median(times[0]),
-      "µs/run",
-      1.2,
+    let early = ours(storage, "early-0");
+    let sessions = 0;
+    const [lateUs, earlyUs] = await interleave(
+      [
+        { step: late },
+        {
+          prepare: async () => {
+            early = ours(storage, `early-${++sessions}`);
+            for (let i = 0; i < 10; i++) await early(i);
+          },
+          step: (i) => early(i),
+        },
+      ],
+      { rounds: 15, runs: 100 },
     );
+    const name = "sqlite runs #10,091–#11,590 vs #11–#110 of a session";
+    report(name, lateUs, earlyUs, "µs/run", 1.2);
+  } finally {
     await storage.close();
     hand.close();
-  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }

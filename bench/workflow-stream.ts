@@ -1,17 +1,27 @@
+/**
+ * The stream's cost per event and `run()`'s cost per run, without storage. (a) ns per event of
+ * 1,000,000 string deltas through `execute`, consumed with `for await`, beside one hand-written
+ * native async generator doing the same stamping and accumulation; IxJS `from()` per item in its
+ * two ESM builds beside a plain generator. (b) µs per `run()` of a trivial workflow beside
+ * calling the function. Interleaved rounds with a GC before each (bench/support/measure.ts).
+ */
 import {
   AsyncIterableX,
   from as fromEsnext,
 } from "@reactivex/ix-esnext-esm/asynciterable/asynciterablex";
 import { execute, run } from "buddy-ai";
 import { from as fromNpm } from "ix/asynciterable";
-import { medianMs, report } from "./support/measure.js";
+import { interleave, report } from "./support/measure.js";
+import { quiet } from "./support/workload.js";
 
 const DELTAS = 1_000_000;
-const quiet = { warn: () => {}, debug: () => {} };
 
-async function* deltas(): AsyncGenerator<string> {
-  for (let i = 0; i < DELTAS; i++) yield "x";
+async function* items(count: number): AsyncGenerator<string> {
+  for (let i = 0; i < count; i++) yield "x";
 }
+
+/** The workflow: yields DELTAS string deltas. */
+const deltas = () => items(DELTAS);
 
 /** The baseline: one hand-written native async generator stamping and accumulating. */
 async function* nativeRun(): AsyncGenerator<Record<string, unknown>> {
@@ -40,32 +50,34 @@ async function drain(events: AsyncIterable<unknown>): Promise<number> {
 
 /** (a) ns per event through `execute` vs the native generator; (b) µs per `run()` vs a call. */
 export async function main(): Promise<void> {
-  console.log("\n# workflow stream");
-  const perEvent = (ms: number) => (ms * 1e6) / DELTAS;
-  const ours = await medianMs(() => drain(execute(deltas, undefined, { logger: quiet })));
-  const baseline = await medianMs(() => drain(nativeRun()));
-  report("(a) execute, 1,000,000 string deltas", perEvent(ours), perEvent(baseline), "ns/event", 2);
+  console.log("\n# workflow stream (median [fastest–slowest] of the rounds)");
+  const [ours, baseline] = await interleave(
+    [
+      { step: () => drain(execute(deltas, undefined, { logger: quiet })) },
+      { step: () => drain(nativeRun()) },
+    ],
+    { rounds: 7, runs: 1, scale: 1e3 / DELTAS },
+  );
+  report("(a) execute, 1,000,000 string deltas", ours, baseline, "ns/event", 2);
 
-  const npm = await medianMs(() => drain(fromNpm(deltas())), 3);
-  const esnext = await medianMs(() => drain(fromEsnext(deltas())), 3);
-  const plain = await medianMs(() => drain(deltas()), 3);
-  report("    IxJS from(), npm `ix` (down-levelled)", perEvent(npm), perEvent(plain), "ns/item");
-  report("    IxJS from(), @reactivex/ix-esnext-esm", perEvent(esnext), perEvent(plain), "ns/item");
+  const ITEMS = 200_000;
+  const [npm, esnext, plain] = await interleave(
+    [
+      { step: () => drain(fromNpm(items(ITEMS))) },
+      { step: () => drain(fromEsnext(items(ITEMS))) },
+      { step: () => drain(items(ITEMS)) },
+    ],
+    { rounds: 5, runs: 1, scale: 1e3 / ITEMS },
+  );
+  report("    IxJS from(), npm `ix` (down-levelled)", npm, plain, "ns/item");
+  report("    IxJS from(), @reactivex/ix-esnext-esm", esnext, plain, "ns/item");
   const stream = execute(deltas, undefined, { logger: quiet });
   console.log(`    execute() returns an AsyncIterableX: ${stream instanceof AsyncIterableX}`);
 
-  const RUNS = 20_000;
   const trivial = async () => "done";
-  const runs = await medianMs(async () => {
-    for (let i = 0; i < RUNS; i++) await run(trivial, undefined);
-  });
-  const calls = await medianMs(async () => {
-    for (let i = 0; i < RUNS; i++) await trivial();
-  });
-  report(
-    "(b) run() of a trivial workflow, no storage",
-    (runs * 1e3) / RUNS,
-    (calls * 1e3) / RUNS,
-    "µs/run",
+  const [runs, calls] = await interleave(
+    [{ step: () => run(trivial, undefined, { logger: quiet }) }, { step: () => trivial() }],
+    { rounds: 15, runs: 2_000 },
   );
+  report("(b) run() of a trivial workflow, no storage", runs, calls, "µs/run");
 }
