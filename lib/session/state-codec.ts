@@ -19,12 +19,18 @@ export function encodeStoredValue(value: unknown, path: string): string {
     : SuperJSON.stringify(prepared.value);
 }
 
+const emptyObject = '{"json":{}}';
+const emptyArray = '{"json":[]}';
+
 /**
  * Decodes text written by {@link encodeStoredValue}. Throws whatever the parser throws on bad
  * input (callers wrap it in a named error); never assigns to a prototype: `__proto__` keys come
  * back as own data properties.
  */
 export function decodeStoredValue(text: string): unknown {
+  // Most runs store empty metrics, messages and extra data: no parse for those.
+  if (text === emptyObject) return {};
+  if (text === emptyArray) return [];
   const value: unknown = SuperJSON.parse(text);
   // Escaped keys contain a NUL, which JSON always writes as \u0000: skip the walk without one.
   return text.includes("\\u0000") ? restoreKeys(value) : value;

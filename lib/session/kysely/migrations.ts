@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, Migrator, sql } from "kysely";
+import { type Kysely, type Migration, Migrator } from "kysely";
 import { BuddyError } from "../../errors.js";
 import type { StoreDatabase, StoreTables } from "./store-tables.js";
 
@@ -69,19 +69,6 @@ function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Mig
           .ifNotExists()
           .on(t.runs)
           .columns(["session_id", "seq", "position"])
-          .execute();
-      },
-    },
-    // A claim ends the session's runs still `running` (their process lost the lease): this
-    // index holds only those, so the lookup does not grow with the session's runs.
-    "0002_running_runs": {
-      async up(db: Kysely<unknown>) {
-        await db.schema
-          .createIndex(`${t.runs}_running_idx`)
-          .ifNotExists()
-          .on(t.runs)
-          .column("session_id")
-          .where(sql.ref("status"), "=", "running")
           .execute();
       },
     },

@@ -6,7 +6,7 @@ import { KyselySessionRun } from "./kysely-session-run.js";
 import { abortError, busyError, claimLease, renewLease } from "./lease.js";
 import { queryLimit } from "./query-limit.js";
 import type { Claimed, RunLedger } from "./run-ledger.js";
-import { decodeRun, encodedEmpty } from "./run-rows.js";
+import { decodeHistoryRow, encodedEmpty, type HistoryRow } from "./run-rows.js";
 import type { SessionQueue } from "./session-queue.js";
 import { decodeSession } from "./session-rows.js";
 import { toNumber } from "./session-table.js";
@@ -63,7 +63,7 @@ export async function openSessionRun(
     const session = claimed.created ? undefined : decodeSession(row);
     const history: RunResponse[] = [];
     for (let i = claimed.history.length - 1; i >= 0; i--) {
-      history.push(decodeRun(claimed.history[i] as (typeof claimed.history)[number]));
+      history.push(decodeHistoryRow(sessionId, claimed.history[i] as HistoryRow));
     }
     const stop = renewLease(ledger, store.leaseMs, sessionId, owner);
     active.renewals.add(stop);

@@ -1,5 +1,6 @@
 import type { Insertable, Selectable } from "kysely";
 import type { RunStatus } from "../../run/run-response.js";
+import type { HistoryRow } from "./run-rows.js";
 import type { RunTable } from "./run-table.js";
 import type { SessionTable } from "./session-table.js";
 
@@ -35,7 +36,7 @@ export interface Claimed {
   /** True when the claim created the session. */
   readonly created: boolean;
   /** The last `historyLimit` completed top-level runs, newest first. */
-  readonly history: readonly RunRow[];
+  readonly history: readonly HistoryRow[];
 }
 
 /** The final values of a run's own row. */
@@ -73,9 +74,10 @@ export interface RunEnd {
 export interface RunLedger {
   /**
    * Takes the session's lease for `write.owner` when it is free or expired (creating the
-   * session if needed), ends every other top-level run of the session still `running` as
-   * `error` with `abandoned` (only a run holding the lease can be running), inserts the run's
-   * `running` row and reads the history. Undefined when another owner holds a live lease.
+   * session if needed), ends the run of an expired lease it took over as `error` with
+   * `abandoned` when that run is still `running` (only a run holding the lease can be), inserts
+   * the run's `running` row and reads the history. Undefined when another owner holds a live
+   * lease.
    */
   claim(write: ClaimWrite, abandoned: string): Claimed | undefined | Promise<Claimed | undefined>;
   /**

@@ -91,41 +91,88 @@ export function childRunRow(
 
 /** Turns a run row back into a {@link RunResponse}; `SessionDecodeError` when it cannot. */
 export function decodeRun(row: Selectable<RunTable>): RunResponse {
-  const decode = (column: string, text: string, shape?: "object" | "array"): unknown => {
-    let value: unknown;
-    try {
-      value = decodeStoredValue(text);
-    } catch (error) {
-      throw new SessionDecodeError(row.session_id, `column ${column} of run "${row.run_id}"`, {
-        cause: error,
-      });
-    }
-    const fits =
-      shape === undefined ||
-      value === undefined ||
-      (shape === "array"
-        ? Array.isArray(value)
-        : typeof value === "object" && value !== null && !Array.isArray(value));
-    if (!fits) {
-      throw new SessionDecodeError(row.session_id, `column ${column} of run "${row.run_id}"`);
-    }
-    return value;
-  };
+  const where = (column: string) => `column ${column} of run "${row.run_id}"`;
+  const id = row.session_id;
   return new RunResponse({
     runId: row.run_id,
     parentRunId: row.parent_run_id ?? undefined,
-    sessionId: row.session_id,
+    sessionId: id,
     workflowId: row.workflow_id,
     status: row.status,
     contentType: row.content_type,
-    input: decode("input", row.input),
-    content: decode("content", row.content),
-    metrics: decode("metrics", row.metrics, "object") as RunMetrics | undefined,
-    messages: decode("messages", row.messages, "array") as Message[] | undefined,
-    extraData: decode("extra_data", row.extra_data, "object") as
+    input: decodeColumn(id, row.input, where, "input"),
+    content: decodeColumn(id, row.content, where, "content"),
+    metrics: decodeColumn(id, row.metrics, where, "metrics", "object") as RunMetrics | undefined,
+    messages: decodeColumn(id, row.messages, where, "messages", "array") as Message[] | undefined,
+    extraData: decodeColumn(id, row.extra_data, where, "extra_data", "object") as
       | Record<string, unknown>
       | undefined,
     error: row.error ?? undefined,
     createdAt: toNumber(row.created_at),
   });
+}
+
+/**
+ * A completed top-level run of `sessionId` as the history query reads it: the values of
+ * `historyColumns` (run id, workflow id, content type, input, content, metrics, messages, extra
+ * data, creation time), in that order.
+ */
+export type HistoryRow = readonly [
+  runId: string,
+  workflowId: string,
+  contentType: string,
+  input: string,
+  content: string,
+  metrics: string,
+  messages: string,
+  extraData: string,
+  createdAt: number | string | bigint,
+];
+
+/** Turns a {@link HistoryRow} back into a {@link RunResponse}; `SessionDecodeError` when it cannot. */
+export function decodeHistoryRow(sessionId: string, row: HistoryRow): RunResponse {
+  const [runId, workflowId, contentType, input, content, metrics, messages, extraData, createdAt] =
+    row;
+  const where = (column: string) => `column ${column} of run "${runId}"`;
+  return new RunResponse({
+    runId,
+    sessionId,
+    workflowId,
+    status: "completed",
+    contentType,
+    input: decodeColumn(sessionId, input, where, "input"),
+    content: decodeColumn(sessionId, content, where, "content"),
+    metrics: decodeColumn(sessionId, metrics, where, "metrics", "object") as RunMetrics | undefined,
+    messages: decodeColumn(sessionId, messages, where, "messages", "array") as
+      | Message[]
+      | undefined,
+    extraData: decodeColumn(sessionId, extraData, where, "extra_data", "object") as
+      | Record<string, unknown>
+      | undefined,
+    createdAt: toNumber(createdAt),
+  });
+}
+
+/** One value column, decoded and checked against its `shape`; `SessionDecodeError` when it fails. */
+function decodeColumn(
+  sessionId: string,
+  text: string,
+  where: (column: string) => string,
+  column: string,
+  shape?: "object" | "array",
+): unknown {
+  let value: unknown;
+  try {
+    value = decodeStoredValue(text);
+  } catch (error) {
+    throw new SessionDecodeError(sessionId, where(column), { cause: error });
+  }
+  const fits =
+    shape === undefined ||
+    value === undefined ||
+    (shape === "array"
+      ? Array.isArray(value)
+      : typeof value === "object" && value !== null && !Array.isArray(value));
+  if (!fits) throw new SessionDecodeError(sessionId, where(column));
+  return value;
 }

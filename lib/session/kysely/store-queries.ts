@@ -54,20 +54,16 @@ export interface SaveParams {
   now: number;
 }
 
-/** The columns of a run row that {@link decodeRun} reads. */
+/** The columns of a history row, in the order {@link decodeHistoryRow} reads them. */
 export const historyColumns = [
   "run_id",
-  "session_id",
-  "parent_run_id",
   "workflow_id",
-  "status",
   "content_type",
   "input",
   "content",
   "metrics",
   "messages",
   "extra_data",
-  "error",
   "created_at",
 ] as const;
 
@@ -117,13 +113,12 @@ export function storeStatements(t: StoreTables) {
               ]),
             ),
         ),
-    abandonRuns: (db: QueryCreator<StoreDatabase>, p: { id: string; error: string; now: number }) =>
+    /** Ends the run whose expired lease a claim took over as `error`, if it is still `running`. */
+    abandonRun: (db: QueryCreator<StoreDatabase>, p: { error: string; now: number }) =>
       db
         .updateTable(t.runs)
         .set({ status: "error", error: p.error, updated_at: p.now })
-        .where("session_id", "=", p.id)
-        .where("status", "=", "running")
-        .where("parent_run_id", "is", null),
+        .where("status", "=", "running"),
     save: (db: QueryCreator<StoreDatabase>, p: SaveParams & { extraData?: string }) => {
       const update = db
         .updateTable(t.sessions)
@@ -207,10 +202,17 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables) {
     claim: new QueryTemplate([...statementKeys.claim], (p: ClaimParams) =>
       statements.claim(db, p).returningAll(),
     ),
-    /** Ends the session's top-level runs still `running` (their claim was lost) as `error`. */
-    abandonRuns: new QueryTemplate(
-      ["id", "error", "now"],
-      (p: { id: string; error: string; now: number }) => statements.abandonRuns(db, p),
+    /** The session's lease, read before claiming it. */
+    readLease: new QueryTemplate(["id"], (p: { id: string }) =>
+      db
+        .selectFrom(t.sessions)
+        .select(["lease_owner", "lease_run_id", "lease_expires_at"])
+        .where("session_id", "=", p.id),
+    ),
+    abandonRun: new QueryTemplate(
+      ["runId", "error", "now"],
+      (p: { runId: string; error: string; now: number }) =>
+        statements.abandonRun(db, p).where("run_id", "=", p.runId),
     ),
     history: new QueryTemplate(["id", "limit"], (p: { id: string; limit: number }) =>
       db

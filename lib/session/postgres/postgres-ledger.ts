@@ -1,18 +1,12 @@
 import { type Kysely, type QueryCreator, sql } from "kysely";
 import { QueryTemplate } from "../kysely/query-template.js";
-import type {
-  Claimed,
-  ClaimWrite,
-  RunEnd,
-  RunLedger,
-  RunRow,
-  SessionRow,
-} from "../kysely/run-ledger.js";
-import { encodedEmpty } from "../kysely/run-rows.js";
+import type { Claimed, ClaimWrite, RunEnd, RunLedger, SessionRow } from "../kysely/run-ledger.js";
+import { encodedEmpty, type HistoryRow } from "../kysely/run-rows.js";
 import type { StoreContext } from "../kysely/store-context.js";
 import {
   type ClaimParams,
   type EndRunParams,
+  historyColumns,
   runEndValues,
   type SaveParams,
   statementKeys,
@@ -30,7 +24,7 @@ function tablesOf<DB extends StoreDatabase>(qc: QueryCreator<DB>): QueryCreator<
 
 /**
  * The run's lifecycle on Postgres, where every statement is a round trip: one statement claims
- * the lease, ends the runs it abandoned and inserts the run's row (data-modifying `with`
+ * the lease, ends the run it took over from an expired lease and inserts the run's row (data-modifying `with`
  * clauses, atomic together); one reads the history (after the claim, so it sees every run that
  * ended before it); one saves the state and ends the run's row. Child runs, when there are any,
  * add a statement and a transaction around the save.
@@ -52,10 +46,21 @@ export class PostgresLedger implements RunLedger {
       [...statementKeys.claim, "input", "abandoned"],
       (p: ClaimStatement) =>
         db
-          .with("claim", (qc) => s.claim(qc, p).returningAll())
+          // The lease as the statement found it: the run of an expired one it takes over.
+          .with("prior", (qc) =>
+            qc
+              .selectFrom(t.sessions)
+              .select(["lease_run_id"])
+              .where("session_id", "=", p.id)
+              .where("lease_owner", "is not", null),
+          )
+          .with("claim", (qc) => s.claim(tablesOf(qc), p).returningAll())
+          // Only when the claim succeeded; a run that ended meanwhile is no longer `running`
+          // when this update re-reads its row, so it is left alone.
           .with("abandon", (qc) =>
             s
-              .abandonRuns(tablesOf(qc), { id: p.id, error: p.abandoned, now: p.now })
+              .abandonRun(tablesOf(qc), { error: p.abandoned, now: p.now })
+              .where(sql<boolean>`run_id = (select lease_run_id from prior)`)
               .where(sql<boolean>`exists (select 1 from claim)`),
           )
           .with("start", (qc) =>
@@ -147,12 +152,12 @@ export class PostgresLedger implements RunLedger {
     const [row] = rows;
     if (row === undefined) return undefined;
     const created = Number(row.run_count) === 1;
-    const history =
-      write.historyLimit > 0 && !created
-        ? (await queries.history.execute(db, { id: write.sessionId, limit: write.historyLimit }))
-            .rows
-        : [];
-    return { row, created, history: history as RunRow[] };
+    if (write.historyLimit === 0 || created) return { row, created, history: [] };
+    const history = await queries.history.execute(db, {
+      id: write.sessionId,
+      limit: write.historyLimit,
+    });
+    return { row, created, history: history.rows.map(historyRow) };
   }
 
   async finish(end: RunEnd): Promise<boolean> {
@@ -210,4 +215,9 @@ export class PostgresLedger implements RunLedger {
     else await this.#end.execute(db, { ...run, runId, id, owner, now });
     return true;
   }
+}
+
+/** A history row as the {@link HistoryRow} its decoder reads. */
+function historyRow(row: Record<(typeof historyColumns)[number], unknown>): HistoryRow {
+  return historyColumns.map((column) => row[column]) as unknown as HistoryRow;
 }

@@ -1,13 +1,7 @@
 import type { Compilable } from "kysely";
 import type { QueryTemplate } from "../kysely/query-template.js";
-import type {
-  Claimed,
-  ClaimWrite,
-  RunEnd,
-  RunLedger,
-  RunRow,
-  SessionRow,
-} from "../kysely/run-ledger.js";
+import type { Claimed, ClaimWrite, RunEnd, RunLedger, SessionRow } from "../kysely/run-ledger.js";
+import type { HistoryRow } from "../kysely/run-rows.js";
 import type { QueryLogEvent } from "../kysely/storage-options.js";
 import type { StoreContext } from "../kysely/store-context.js";
 
@@ -16,6 +10,7 @@ interface RawStatement {
   run(...parameters: unknown[]): { changes: number };
   get(...parameters: unknown[]): unknown;
   all(...parameters: unknown[]): unknown[];
+  raw(toggle: boolean): unknown;
 }
 
 /** The part of a better-sqlite3 `Database` the ledger uses. */
@@ -23,6 +18,9 @@ export interface RawDatabase {
   prepare(sql: string): RawStatement;
   readonly inTransaction: boolean;
 }
+
+/** The lease columns of a session row. */
+type LeaseRow = Pick<SessionRow, "lease_owner" | "lease_run_id" | "lease_expires_at">;
 
 /** A template bound to its prepared statement. */
 interface Bound<P> {
@@ -59,31 +57,31 @@ export class SqliteLedger implements RunLedger {
     const q = this.#statements();
     const now = this.#store.now();
     return this.#transaction(db, () => {
+      const { sessionId: id, owner, runId } = write;
+      const lease = q.readLease.get<LeaseRow>({ id });
+      const held = lease !== undefined && lease.lease_owner !== null;
+      if (held && lease.lease_expires_at !== null && Number(lease.lease_expires_at) > now) {
+        return undefined;
+      }
       const row = q.claim.get<SessionRow>({
-        id: write.sessionId,
+        id,
         workflowId: write.workflowId,
         userId: write.userId,
         sessionName: write.sessionName,
         workflowData: write.workflowData,
-        owner: write.owner,
-        runId: write.runId,
+        owner,
+        runId,
         expires: now + this.#store.leaseMs,
         now,
-      });
-      if (row === undefined) return undefined;
+      }) as SessionRow;
+      if (held && lease.lease_run_id !== null) {
+        q.abandonRun.run({ runId: lease.lease_run_id, error: abandoned, now });
+      }
       const seq = Number(row.run_count);
-      if (seq > 1) q.abandonRuns.run({ id: write.sessionId, error: abandoned, now });
-      q.startRun.run({
-        runId: write.runId,
-        id: write.sessionId,
-        workflowId: write.workflowId,
-        seq,
-        input: write.input,
-        now,
-      });
+      q.startRun.run({ runId, id, workflowId: write.workflowId, seq, input: write.input, now });
       const history =
         write.historyLimit > 0 && seq > 1
-          ? q.history.all<RunRow>({ id: write.sessionId, limit: write.historyLimit })
+          ? q.history.all<HistoryRow>({ id, limit: write.historyLimit })
           : [];
       return { row, created: seq === 1, history };
     });
@@ -163,9 +161,11 @@ export class SqliteLedger implements RunLedger {
     };
     return {
       claim: this.#template(queries.claim),
-      abandonRuns: this.#template(queries.abandonRuns),
+      readLease: this.#template(queries.readLease),
+      abandonRun: this.#template(queries.abandonRun),
       startRun: this.#template(queries.startRun),
-      history: this.#template(queries.history),
+      // Rows as arrays: better-sqlite3 makes objects column by column, which costs more here.
+      history: this.#template(queries.history, true),
       saveState: this.#template(queries.saveState),
       saveStateWithExtra: this.#template(queries.saveStateWithExtra),
       endRun: this.#template(queries.endRun),
@@ -177,13 +177,12 @@ export class SqliteLedger implements RunLedger {
     };
   }
 
-  #template<P extends object>(template: QueryTemplate<P, unknown>): Bound<P> {
-    return this.#prepare(template.sql, (p: P) => template.parameters(p));
-  }
-
-  /** Prepares `sql`, whose parameters `toParameters` gives; reports each run to `onQuery`. */
-  #prepare<P>(sql: string, toParameters: (p: P) => unknown[]): Bound<P> {
+  /** Prepares `template` (returning rows as arrays when `raw`); reports each run to `onQuery`. */
+  #template<P extends object>(template: QueryTemplate<P, unknown>, raw = false): Bound<P> {
+    const { sql } = template;
+    const toParameters = (p: P) => template.parameters(p);
     const statement = this.#handle().prepare(sql);
+    if (raw) statement.raw(true);
     const onQuery = this.#onQuery;
     if (onQuery === undefined) {
       return {
