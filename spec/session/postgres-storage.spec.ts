@@ -147,7 +147,7 @@ describe("postgresStorage", () => {
       "other_5_runs",
     ]);
     const applied = await query(`select name from "${schema}".buddy_sessions_migrations`);
-    expect(applied).toEqual([{ name: "0001_sessions_and_runs" }]);
+    expect(applied).toEqual([{ name: "0001_sessions_and_runs" }, { name: "0002_previous_run_id" }]);
     expect((await many[3]?.readSession("s0"))?.sessionState).toEqual({ i: 0 });
   });
 
@@ -170,7 +170,7 @@ describe("postgresStorage", () => {
       "buddy_sessions_runs",
     ]);
     const applied = await query(`select name from "${schema}".buddy_sessions_migrations`);
-    expect(applied).toEqual([{ name: "0001_sessions_and_runs" }]);
+    expect(applied).toEqual([{ name: "0001_sessions_and_runs" }, { name: "0002_previous_run_id" }]);
   });
 
   it("creates its schema, keeps everything in it, and stores values as json", async () => {

@@ -120,6 +120,30 @@ describe.each(storeFactories)("session store conformance: $name", (factory) => {
       await none.finish({ runs: [] });
     });
 
+    it("sees every other store's runs in the history, whichever store ran last", async () => {
+      const stores = [handle.storage, handle.open(), handle.open()];
+      const expected: unknown[] = [];
+      // Every order of turns: a store runs twice in a row, after one, and after two others.
+      const turns = [0, 0, 1, 0, 2, 2, 1, 0, 1, 2, 0, 0, 0, 1, 1, 2];
+      for (const [i, turn] of turns.entries()) {
+        const storage = stores[turn] ?? handle.storage;
+        const req = request("shared", { historyLimit: 3 + (i % 3) });
+        const opened = await storage.openRun(req);
+        expect(opened.history.map((r) => r.content)).toEqual(expected.slice(-req.historyLimit));
+        const ok = i % 4 !== 3;
+        await opened.finish(
+          ok
+            ? { runs: [response(req, { turn: i })], sessionState: { i } }
+            : { runs: [response(req, "failed", "error", "it failed")] },
+        );
+        if (ok) expected.push({ turn: i });
+      }
+      const last = await handle.storage.openRun(request("shared", { historyLimit: 100 }));
+      expect(last.history.map((r) => r.content)).toEqual(expected);
+      expect(last.history.map((r) => r.input)).toEqual(expected.map(() => ({ ask: "count" })));
+      await last.finish({ runs: [] });
+    });
+
     it("records failed and cancelled runs and leaves the state as it was", async () => {
       const { storage } = handle;
       await completeRun(storage, "f", { count: 1, nested: { a: 1 } });
@@ -461,10 +485,14 @@ describe.each(storeFactories)("session store conformance: $name", (factory) => {
         `update buddy_sessions_runs set content = ${undecodable} where session_id = 'runs-bad'`,
       );
       await expect(storage.listRuns("runs-bad")).rejects.toThrow(/"runs-bad"/);
-      await expect(storage.openRun(request("runs-bad"))).rejects.toThrow(SessionDecodeError);
+      // Another store reads the history back (this one keeps it from its last run: see below).
+      const other = handle.open();
+      await expect(other.openRun(request("runs-bad"))).rejects.toThrow(SessionDecodeError);
       // The failed open gave the session back.
-      const opened = await storage.openRun(request("runs-bad", { historyLimit: 0 }));
+      const opened = await other.openRun(request("runs-bad", { historyLimit: 0 }));
       await opened.finish({ runs: [] });
+      // Whose run came between this store's last run and its next: it reads the history again.
+      await expect(storage.openRun(request("runs-bad"))).rejects.toThrow(SessionDecodeError);
     });
 
     it("never pollutes prototypes when decoding crafted rows", async () => {

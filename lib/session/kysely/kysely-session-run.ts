@@ -3,8 +3,15 @@ import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { WorkflowSession } from "../workflow-session.js";
 import type { RunOutcome, SessionRun } from "../workflow-storage.js";
+import type { CachedHistory, HistoryCache } from "./history-cache.js";
 import type { RunEnd, RunLedger, RunRowEnd } from "./run-ledger.js";
-import { childRunRow, type EncodedRun, encodedEmpty, encodeRun } from "./run-rows.js";
+import {
+  childRunRow,
+  type EncodedRun,
+  encodedEmpty,
+  encodeRun,
+  type HistoryRow,
+} from "./run-rows.js";
 import type { StoreContext } from "./store-context.js";
 
 /** Who holds the session for this run, and what to undo when the run ends. */
@@ -12,6 +19,13 @@ export interface RunClaim {
   readonly sessionId: string;
   readonly runId: string;
   readonly owner: string;
+  readonly workflowId: string;
+  /** The run's input, encoded. */
+  readonly input: string;
+  /** The `created_at` of the run's row. */
+  readonly startedAt: number;
+  /** The session's history as the run found it, when known (rows newest first). */
+  readonly history: CachedHistory | undefined;
   /** The session's `version` as loaded; the save requires it unchanged. */
   readonly version: number;
   /** The run's number in the session. */
@@ -32,6 +46,7 @@ export interface RunClaim {
 export class KyselySessionRun implements SessionRun {
   readonly #store: StoreContext;
   readonly #ledger: RunLedger;
+  readonly #cache: HistoryCache;
   readonly #claim: RunClaim;
   #failure: unknown;
   #stage: "open" | "saving" | "failed" | "finished" = "open";
@@ -39,12 +54,14 @@ export class KyselySessionRun implements SessionRun {
   constructor(
     store: StoreContext,
     ledger: RunLedger,
+    cache: HistoryCache,
     claim: RunClaim,
     readonly session: WorkflowSession | undefined,
     readonly history: readonly RunResponse[],
   ) {
     this.#store = store;
     this.#ledger = ledger;
+    this.#cache = cache;
     this.#claim = claim;
   }
 
@@ -62,6 +79,7 @@ export class KyselySessionRun implements SessionRun {
       await this.#ledger.finish(end);
       return;
     }
+    this.#cache.forget(sessionId);
     this.#stage = "saving";
     this.#claim.stopRenewal();
     try {
@@ -74,6 +92,7 @@ export class KyselySessionRun implements SessionRun {
         );
       }
       this.#stage = "finished";
+      this.#remember(end);
     } catch (error) {
       this.#stage = "failed";
       this.#failure = error;
@@ -111,6 +130,32 @@ export class KyselySessionRun implements SessionRun {
           children,
           state: { state: encodedState, extraData, version },
         };
+  }
+
+  /** Keeps the session's history as this run leaves it, for the session's next run here. */
+  #remember(end: RunEnd): void {
+    const { sessionId, runId, history } = this.#claim;
+    if (history === undefined) return;
+    const run = end.run;
+    if (run === undefined || run.status !== "completed") {
+      this.#cache.remember(sessionId, { ...history, afterRunId: runId });
+      return;
+    }
+    const { workflowId, input, startedAt } = this.#claim;
+    const own: HistoryRow = [
+      runId,
+      workflowId,
+      run.contentType,
+      input,
+      run.content,
+      run.metrics,
+      run.messages,
+      run.extraData,
+      startedAt,
+    ];
+    const rows = [own, ...history.rows];
+    if (rows.length > history.limit) rows.length = history.limit;
+    this.#cache.remember(sessionId, { afterRunId: runId, limit: history.limit, rows });
   }
 
   /** After a failed save: marks the run `error` and gives the session back (best effort). */

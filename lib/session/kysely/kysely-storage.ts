@@ -9,6 +9,7 @@ import type {
   SessionRun,
   WorkflowStorage,
 } from "../workflow-storage.js";
+import { HistoryCache } from "./history-cache.js";
 import { defaultColumnTypes, migrateStore, type StoreColumnTypes } from "./migrations.js";
 import { type ActiveRuns, openSessionRun } from "./open-run.js";
 import { queryLimit } from "./query-limit.js";
@@ -65,7 +66,11 @@ export class KyselyStorage implements WorkflowStorage {
   readonly #columnTypes: StoreColumnTypes;
   readonly #migrationSchema: string | undefined;
   readonly #setUp: NonNullable<KyselyStorageConfig["setUp"]>;
-  readonly #active: ActiveRuns = { queue: new SessionQueue(), renewals: new Set() };
+  readonly #active: ActiveRuns = {
+    queue: new SessionQueue(),
+    renewals: new Set(),
+    history: new HistoryCache(),
+  };
   #ready: Promise<void> | undefined;
   #closed = false;
 
@@ -112,6 +117,7 @@ export class KyselyStorage implements WorkflowStorage {
   async deleteSession(sessionId: string): Promise<void> {
     checkSessionField("sessionId", sessionId);
     const { db, tables } = await this.#open();
+    this.#active.history.forget(sessionId);
     await db.transaction().execute(async (trx) => {
       await trx.deleteFrom(tables.runs).where("session_id", "=", sessionId).execute();
       await trx.deleteFrom(tables.sessions).where("session_id", "=", sessionId).execute();

@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, Migrator } from "kysely";
+import { type Kysely, type Migration, Migrator, sql } from "kysely";
 import { BuddyError } from "../../errors.js";
 import type { StoreDatabase, StoreTables } from "./store-tables.js";
 
@@ -70,6 +70,20 @@ function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Mig
           .on(t.runs)
           .columns(["session_id", "seq", "position"])
           .execute();
+      },
+    },
+    // The run that held the lease before the current claim: a claim ends it when it is still
+    // running (its process died), and a store knows from it whether another run came between
+    // two of its own (see HistoryCache).
+    "0002_previous_run_id": {
+      async up(db: Kysely<unknown>) {
+        try {
+          await db.schema.alterTable(t.sessions).addColumn("previous_run_id", "text").execute();
+        } catch (error) {
+          // Added by another process migrating at the same moment: fine. Otherwise, the error.
+          const probe = sql`select previous_run_id from ${sql.table(t.sessions)} where 1 = 0`;
+          await probe.execute(db).catch(() => Promise.reject(error));
+        }
       },
     },
   };

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { OpenRunRequest, SessionRun } from "../workflow-storage.js";
+import type { HistoryCache } from "./history-cache.js";
 import { KyselySessionRun } from "./kysely-session-run.js";
 import { abortError, busyError, claimLease, renewLease } from "./lease.js";
 import { queryLimit } from "./query-limit.js";
@@ -18,6 +19,8 @@ export interface ActiveRuns {
   readonly queue: SessionQueue;
   /** The lease renewals running, stopped when the store closes. */
   readonly renewals: Set<() => void>;
+  /** The history each session's last run here left. */
+  readonly history: HistoryCache;
 }
 
 /**
@@ -45,6 +48,8 @@ export async function openSessionRun(
     () => abortError(sessionId, signal as AbortSignal),
   );
   const owner = randomUUID();
+  const limit = historyRows(request.historyLimit);
+  const cached = active.history.lookup(sessionId, limit);
   let claimed: Claimed | undefined;
   try {
     const write = {
@@ -56,14 +61,22 @@ export async function openSessionRun(
       sessionName: request.sessionName ?? null,
       input,
       workflowData,
-      historyLimit: historyRows(request.historyLimit),
+      historyLimit: limit,
+      historyAfter: cached?.afterRunId,
     };
     claimed = await claimLease(ledger, write, deadline, store.busyTimeoutMs, signal);
     const { row } = claimed;
     const session = claimed.created ? undefined : decodeSession(row);
+    const known =
+      claimed.history === undefined
+        ? cached
+        : limit > 0 || claimed.created
+          ? { afterRunId: runId, limit, rows: claimed.history }
+          : undefined;
+    const rows = known?.rows ?? [];
     const history: RunResponse[] = [];
-    for (let i = claimed.history.length - 1; i >= 0; i--) {
-      history.push(decodeHistoryRow(sessionId, claimed.history[i] as HistoryRow));
+    for (let i = Math.min(rows.length, limit) - 1; i >= 0; i--) {
+      history.push(decodeHistoryRow(sessionId, rows[i] as HistoryRow));
     }
     const stop = renewLease(ledger, store.leaseMs, sessionId, owner);
     active.renewals.add(stop);
@@ -71,11 +84,22 @@ export async function openSessionRun(
       stop();
       active.renewals.delete(stop);
     };
-    const version = toNumber(row.version);
-    const seq = toNumber(row.run_count);
-    const claim = { sessionId, runId, owner, version, seq, stopRenewal, releaseSlot };
-    return new KyselySessionRun(store, ledger, claim, session, history);
+    const claim = {
+      sessionId,
+      runId,
+      owner,
+      workflowId: request.workflowId,
+      input,
+      startedAt: claimed.startedAt,
+      version: toNumber(row.version),
+      seq: toNumber(row.run_count),
+      stopRenewal,
+      releaseSlot,
+      history: known,
+    };
+    return new KyselySessionRun(store, ledger, active.history, claim, session, history);
   } catch (error) {
+    active.history.forget(sessionId);
     if (claimed !== undefined) await giveBack(ledger, sessionId, runId, owner, error);
     releaseSlot();
     throw error;

@@ -27,6 +27,11 @@ export interface ClaimWrite {
   readonly workflowData: string;
   /** How many earlier completed runs to read back (0: none). */
   readonly historyLimit: number;
+  /**
+   * The run after which the caller already knows the history: when the claim finds it is the
+   * session's previous run, the history is not read (`Claimed.history` is undefined).
+   */
+  readonly historyAfter: string | undefined;
 }
 
 /** A claim that got the lease. */
@@ -35,8 +40,13 @@ export interface Claimed {
   readonly row: SessionRow;
   /** True when the claim created the session. */
   readonly created: boolean;
-  /** The last `historyLimit` completed top-level runs, newest first. */
-  readonly history: readonly HistoryRow[];
+  /**
+   * The last `historyLimit` completed top-level runs, newest first; undefined when the
+   * session's previous run is `ClaimWrite.historyAfter` (the caller's history is current).
+   */
+  readonly history: readonly HistoryRow[] | undefined;
+  /** The time stamped on the run's row (`created_at`). */
+  readonly startedAt: number;
 }
 
 /** The final values of a run's own row. */
@@ -74,10 +84,9 @@ export interface RunEnd {
 export interface RunLedger {
   /**
    * Takes the session's lease for `write.owner` when it is free or expired (creating the
-   * session if needed), ends the run of an expired lease it took over as `error` with
-   * `abandoned` when that run is still `running` (only a run holding the lease can be), inserts
-   * the run's `running` row and reads the history. Undefined when another owner holds a live
-   * lease.
+   * session if needed), ends the session's previous run as `error` with `abandoned` when it is
+   * still `running` (only a run holding the lease can be, so its lease expired), inserts the
+   * run's `running` row and reads the history. Undefined when another owner holds a live lease.
    */
   claim(write: ClaimWrite, abandoned: string): Claimed | undefined | Promise<Claimed | undefined>;
   /**

@@ -33,6 +33,7 @@ export interface SessionTable {
   lease_owner: string | null;
   lease_run_id: string | null;
   lease_expires_at: NullableIntegerColumn;
+  previous_run_id: string | null;
   created_at: IntegerColumn;
   updated_at: IntegerColumn;
 }

@@ -91,6 +91,7 @@ export function storeStatements(t: StoreTables) {
           lease_owner: p.owner,
           lease_run_id: p.runId,
           lease_expires_at: p.expires,
+          previous_run_id: null,
           created_at: p.now,
           updated_at: p.now,
         })
@@ -101,6 +102,7 @@ export function storeStatements(t: StoreTables) {
               lease_owner: eb.ref("excluded.lease_owner"),
               lease_run_id: eb.ref("excluded.lease_run_id"),
               lease_expires_at: eb.ref("excluded.lease_expires_at"),
+              previous_run_id: eb.ref(stored("lease_run_id")),
               run_count: eb(eb.ref(stored("run_count")), "+", 1),
               session_name: eb.fn.coalesce("excluded.session_name", stored("session_name")),
               user_id: eb.fn.coalesce(stored("user_id"), "excluded.user_id"),
@@ -126,7 +128,6 @@ export function storeStatements(t: StoreTables) {
           session_state: p.state,
           version: p.nextVersion,
           lease_owner: null,
-          lease_run_id: null,
           lease_expires_at: null,
           updated_at: p.now,
         })
@@ -140,7 +141,7 @@ export function storeStatements(t: StoreTables) {
     release: (db: QueryCreator<StoreDatabase>, p: { id: string; owner: string }) =>
       db
         .updateTable(t.sessions)
-        .set({ lease_owner: null, lease_run_id: null, lease_expires_at: null })
+        .set({ lease_owner: null, lease_expires_at: null })
         .where("session_id", "=", p.id)
         .where("lease_owner", "=", p.owner),
   };
@@ -201,13 +202,6 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables) {
      */
     claim: new QueryTemplate([...statementKeys.claim], (p: ClaimParams) =>
       statements.claim(db, p).returningAll(),
-    ),
-    /** The session's lease, read before claiming it. */
-    readLease: new QueryTemplate(["id"], (p: { id: string }) =>
-      db
-        .selectFrom(t.sessions)
-        .select(["lease_owner", "lease_run_id", "lease_expires_at"])
-        .where("session_id", "=", p.id),
     ),
     abandonRun: new QueryTemplate(
       ["runId", "error", "now"],

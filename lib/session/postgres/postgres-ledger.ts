@@ -24,7 +24,7 @@ function tablesOf<DB extends StoreDatabase>(qc: QueryCreator<DB>): QueryCreator<
 
 /**
  * The run's lifecycle on Postgres, where every statement is a round trip: one statement claims
- * the lease, ends the run it took over from an expired lease and inserts the run's row (data-modifying `with`
+ * the lease, ends the run of an expired lease it took over and inserts the run's row (data-modifying `with`
  * clauses, atomic together); one reads the history (after the claim, so it sees every run that
  * ended before it); one saves the state and ends the run's row. Child runs, when there are any,
  * add a statement and a transaction around the save.
@@ -46,22 +46,12 @@ export class PostgresLedger implements RunLedger {
       [...statementKeys.claim, "input", "abandoned"],
       (p: ClaimStatement) =>
         db
-          // The lease as the statement found it: the run of an expired one it takes over.
-          .with("prior", (qc) =>
-            qc
-              .selectFrom(t.sessions)
-              .select(["lease_run_id"])
-              .where("session_id", "=", p.id)
-              .where("lease_owner", "is not", null),
-          )
-          .with("claim", (qc) => s.claim(tablesOf(qc), p).returningAll())
-          // Only when the claim succeeded; a run that ended meanwhile is no longer `running`
-          // when this update re-reads its row, so it is left alone.
+          .with("claim", (qc) => s.claim(qc, p).returningAll())
+          // Only when the claim succeeded: the run of the lease it took over, if still running.
           .with("abandon", (qc) =>
             s
               .abandonRun(tablesOf(qc), { error: p.abandoned, now: p.now })
-              .where(sql<boolean>`run_id = (select lease_run_id from prior)`)
-              .where(sql<boolean>`exists (select 1 from claim)`),
+              .where(sql<boolean>`run_id = (select previous_run_id from claim)`),
           )
           .with("start", (qc) =>
             qc
@@ -152,12 +142,14 @@ export class PostgresLedger implements RunLedger {
     const [row] = rows;
     if (row === undefined) return undefined;
     const created = Number(row.run_count) === 1;
-    if (write.historyLimit === 0 || created) return { row, created, history: [] };
+    const known = row.previous_run_id !== null && row.previous_run_id === write.historyAfter;
+    if (known) return { row, created, history: undefined, startedAt: now };
+    if (write.historyLimit === 0 || created) return { row, created, history: [], startedAt: now };
     const history = await queries.history.execute(db, {
       id: write.sessionId,
       limit: write.historyLimit,
     });
-    return { row, created, history: history.rows.map(historyRow) };
+    return { row, created, history: history.rows.map(historyRow), startedAt: now };
   }
 
   async finish(end: RunEnd): Promise<boolean> {

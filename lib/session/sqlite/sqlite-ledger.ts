@@ -19,9 +19,6 @@ export interface RawDatabase {
   readonly inTransaction: boolean;
 }
 
-/** The lease columns of a session row. */
-type LeaseRow = Pick<SessionRow, "lease_owner" | "lease_run_id" | "lease_expires_at">;
-
 /** A template bound to its prepared statement. */
 interface Bound<P> {
   run(params: P): number;
@@ -58,11 +55,6 @@ export class SqliteLedger implements RunLedger {
     const now = this.#store.now();
     return this.#transaction(db, () => {
       const { sessionId: id, owner, runId } = write;
-      const lease = q.readLease.get<LeaseRow>({ id });
-      const held = lease !== undefined && lease.lease_owner !== null;
-      if (held && lease.lease_expires_at !== null && Number(lease.lease_expires_at) > now) {
-        return undefined;
-      }
       const row = q.claim.get<SessionRow>({
         id,
         workflowId: write.workflowId,
@@ -73,17 +65,19 @@ export class SqliteLedger implements RunLedger {
         runId,
         expires: now + this.#store.leaseMs,
         now,
-      }) as SessionRow;
-      if (held && lease.lease_run_id !== null) {
-        q.abandonRun.run({ runId: lease.lease_run_id, error: abandoned, now });
-      }
+      });
+      if (row === undefined) return undefined;
+      const previous = row.previous_run_id;
+      if (previous !== null) q.abandonRun.run({ runId: previous, error: abandoned, now });
       const seq = Number(row.run_count);
       q.startRun.run({ runId, id, workflowId: write.workflowId, seq, input: write.input, now });
       const history =
-        write.historyLimit > 0 && seq > 1
-          ? q.history.all<HistoryRow>({ id, limit: write.historyLimit })
-          : [];
-      return { row, created: seq === 1, history };
+        previous !== null && previous === write.historyAfter
+          ? undefined
+          : write.historyLimit > 0 && seq > 1
+            ? q.history.all<HistoryRow>({ id, limit: write.historyLimit })
+            : [];
+      return { row, created: seq === 1, history, startedAt: now };
     });
   }
 
@@ -161,7 +155,6 @@ export class SqliteLedger implements RunLedger {
     };
     return {
       claim: this.#template(queries.claim),
-      readLease: this.#template(queries.readLease),
       abandonRun: this.#template(queries.abandonRun),
       startRun: this.#template(queries.startRun),
       // Rows as arrays: better-sqlite3 makes objects column by column, which costs more here.
