@@ -28,7 +28,7 @@ export class ContentAccumulator {
     private readonly workflowName: string,
     ids: RunIds,
     private readonly logger: Logger,
-    private readonly recordUsage: (callId: string, usage: RunMetrics) => void,
+    private readonly usage: { recordUsage(callId: string, usage: RunMetrics): void },
     private readonly response: RunResponse,
   ) {
     this.#ids = ids;
@@ -102,7 +102,7 @@ export class ContentAccumulator {
         this.#add(event.content);
         return { terminal: false, event: this.#restamp(event) };
       case "RunCompleted":
-        this.recordUsage(event.response.runId, event.response.metrics);
+        this.usage.recordUsage(event.response.runId, event.response.metrics);
         return { terminal: false, event: this.#restamp(event) };
       case "RunStarted":
       case "RunError":
@@ -144,7 +144,7 @@ export class ContentAccumulator {
     this.response.contentType = item.contentType;
     this.response.messages.push(...item.messages);
     Object.assign(this.response.extraData, item.extraData);
-    this.recordUsage(`returned:${this.#ids.runId}`, item.metrics);
+    this.usage.recordUsage(`returned:${this.#ids.runId}`, item.metrics);
   }
 }
 

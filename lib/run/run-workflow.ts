@@ -1,16 +1,15 @@
 import { AbortError, InvalidOptionError } from "../errors.js";
-import { createContext } from "../workflow/create-context.js";
 import { validateInput } from "../workflow/validate-input.js";
-import type { SessionState, Workflow } from "../workflow/workflow.js";
-import { childRunner } from "./child-runner.js";
+import type { Workflow } from "../workflow/workflow.js";
 import { ContentAccumulator, type ContentStep } from "./content-accumulator.js";
 import { newRunId, newSessionId } from "./ids.js";
 import { aborted, RunCancellation } from "./run-cancellation.js";
+import { RunContext } from "./run-context.js";
 import type { WorkflowEvent } from "./run-event.js";
 import type { RunSettings } from "./run-link.js";
 import { RunRecorder } from "./run-recorder.js";
 import { RunResponse } from "./run-response.js";
-import { openSession, replacementState } from "./session-binding.js";
+import { openSession } from "./session-binding.js";
 import { closeWorkflowSource, toWorkflowSource, type WorkflowSource } from "./workflow-source.js";
 
 /**
@@ -42,7 +41,6 @@ export async function* runWorkflow(
   const cancellation = new RunCancellation(settings.signal);
   const recorder = new RunRecorder(response, parent, settings.extraData, logger);
   let source: WorkflowSource | undefined;
-  let state: SessionState | undefined;
   let ended = false;
 
   try {
@@ -64,52 +62,22 @@ export async function* runWorkflow(
     const session = opening instanceof Promise ? await opening : opening;
     recorder.binding = session.binding;
     // After the binding is kept: a state that cannot be made still ends the claimed run below.
-    state = session.sessionState();
-    // `ctx.sessionState` reads and replaces the state that is saved; a child run's is its parent's.
-    const stateAccess = {
-      get: (): SessionState => parent?.sessionState ?? state ?? {},
-      set: (next: unknown): void => {
-        const checked = replacementState(next);
-        if (parent !== undefined) parent.replaceSessionState(checked);
-        else state = checked;
-      },
-    };
-    const userId = settings.userId;
-    const ctx = createContext(
-      {
-        runId,
-        sessionId,
-        workflowId,
-        parentRunId,
-        userId,
-        workflowName: workflow.name,
-        sessionState: stateAccess,
-        history: session.history,
-        signal: () => cancellation.signal,
-        metrics: response.metrics,
-      },
-      childRunner(() => ({
-        runId,
-        sessionId,
-        userId,
-        get sessionState() {
-          return stateAccess.get();
-        },
-        replaceSessionState: stateAccess.set,
-        history: session.history,
-        get signal() {
-          return cancellation.signal;
-        },
-        logger,
-        debug: settings.debug,
-        historyLimit: settings.historyLimit,
-        collect: (child) => {
-          recorder.collect(child);
-          ctx.recordUsage(child.runId, child.metrics);
-        },
-      })),
-    );
-    const content = new ContentAccumulator(workflow.name, ids, logger, ctx.recordUsage, response);
+    const ctx = new RunContext({
+      runId,
+      parentRunId,
+      sessionId,
+      workflowId,
+      workflowName: workflow.name,
+      userId: settings.userId,
+      history: session.history,
+      metrics: response.metrics,
+      sessionState: session.sessionState(),
+      parent,
+      cancellation,
+      recorder,
+      settings,
+    });
+    const content = new ContentAccumulator(workflow.name, ids, logger, ctx, response);
     cancellation.throwIfAborted();
     source = toWorkflowSource(workflow.run(ctx, parsed));
     // Racing each await against the abort costs a promise per item: only when a signal can fire.
@@ -155,7 +123,7 @@ export async function* runWorkflow(
     cancellation.throwIfAborted();
     response.content = content.final(step);
     response.status = "completed";
-    if (recorder.persists) await recorder.finish(state);
+    if (recorder.persists) await recorder.finish(ctx.sessionState);
     else recorder.stampDuration();
     ended = true;
     yield {

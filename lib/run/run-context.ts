@@ -1,0 +1,150 @@
+import type { WorkflowStorage } from "../session/workflow-storage.js";
+import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
+import type { WorkflowContext } from "../workflow/workflow-context.js";
+import { drainToResponse } from "./drain.js";
+import type { Logger } from "./logger.js";
+import type { RunCancellation } from "./run-cancellation.js";
+import type { WorkflowEvent } from "./run-event.js";
+import type { ParentRun, RunSettings } from "./run-link.js";
+import { addUsage, type RunMetrics } from "./run-metrics.js";
+import type { RunRecorder } from "./run-recorder.js";
+import type { RunResponse } from "./run-response.js";
+import { runWorkflow } from "./run-workflow.js";
+import { replacementState } from "./session-binding.js";
+import { toWorkflow } from "./to-workflow.js";
+import { WorkflowStream } from "./workflow-stream.js";
+
+/** The per-run values of a {@link RunContext}. */
+export interface RunContextFields {
+  readonly runId: string;
+  readonly parentRunId: string | undefined;
+  readonly sessionId: string;
+  readonly workflowId: string;
+  readonly workflowName: string;
+  readonly userId: string | undefined;
+  readonly history: readonly RunResponse[];
+  readonly metrics: RunMetrics;
+  /** The run's own state; unused when it has a parent (a child run shares its parent's). */
+  readonly sessionState: SessionState;
+  readonly parent: ParentRun | undefined;
+  readonly cancellation: RunCancellation;
+  readonly recorder: RunRecorder;
+  readonly settings: RunSettings;
+}
+
+/**
+ * `ctx`, the first argument of a workflow: one object per run whose accessors and methods live
+ * on the prototype, so a run allocates no closures for it. `run` and `stream` are bound on
+ * first use (a destructured `const { run } = ctx` works). It is also the parent link its child
+ * runs take their session, state, signal and settings from.
+ */
+export class RunContext implements WorkflowContext, ParentRun {
+  readonly runId: string;
+  readonly parentRunId: string | undefined;
+  readonly sessionId: string;
+  readonly workflowId: string;
+  readonly workflowName: string;
+  readonly userId: string | undefined;
+  readonly history: readonly RunResponse[];
+  readonly metrics: RunMetrics;
+  #state: SessionState;
+  readonly #parent: ParentRun | undefined;
+  readonly #cancellation: RunCancellation;
+  readonly #recorder: RunRecorder;
+  readonly #settings: RunSettings;
+  #counted: Set<string> | undefined;
+  #run: WorkflowContext["run"] | undefined;
+  #stream: WorkflowContext["stream"] | undefined;
+
+  constructor(fields: RunContextFields) {
+    this.runId = fields.runId;
+    this.parentRunId = fields.parentRunId;
+    this.sessionId = fields.sessionId;
+    this.workflowId = fields.workflowId;
+    this.workflowName = fields.workflowName;
+    this.userId = fields.userId;
+    this.history = fields.history;
+    this.metrics = fields.metrics;
+    this.#state = fields.sessionState;
+    this.#parent = fields.parent;
+    this.#cancellation = fields.cancellation;
+    this.#recorder = fields.recorder;
+    this.#settings = fields.settings;
+  }
+
+  /** The state the run saves; a child run's is its parent's. */
+  get sessionState(): SessionState {
+    return this.#parent === undefined ? this.#state : this.#parent.sessionState;
+  }
+
+  /** Replaces the run's state (a plain object, else `UnstorableValueError`). */
+  set sessionState(next: SessionState) {
+    this.replaceSessionState(replacementState(next));
+  }
+
+  get signal(): AbortSignal {
+    return this.#cancellation.signal;
+  }
+
+  recordUsage(callId: string, usage: RunMetrics): void {
+    this.#counted ??= new Set();
+    if (this.#counted.has(callId)) return;
+    this.#counted.add(callId);
+    addUsage(this.metrics, usage);
+  }
+
+  get run(): WorkflowContext["run"] {
+    this.#run ??= (child, input) => drainToResponse(this.stream(child, input));
+    return this.#run;
+  }
+
+  get stream(): WorkflowContext["stream"] {
+    this.#stream ??= <I>(child: WorkflowLike<I>, input: I): AsyncIterable<WorkflowEvent> => {
+      const workflow = toWorkflow(child);
+      return new WorkflowStream(() => runWorkflow(workflow, input, this.#childSettings()));
+    };
+    return this.#stream;
+  }
+
+  // ParentRun: what child runs take from this one.
+
+  replaceSessionState(next: SessionState): void {
+    if (this.#parent !== undefined) this.#parent.replaceSessionState(next);
+    else this.#state = next;
+  }
+
+  get logger(): Logger {
+    return this.#settings.logger;
+  }
+
+  get debug(): boolean {
+    return this.#settings.debug;
+  }
+
+  get historyLimit(): number {
+    return this.#settings.historyLimit;
+  }
+
+  collect(child: RunResponse): void {
+    this.#recorder.collect(child);
+    this.recordUsage(child.runId, child.metrics);
+  }
+
+  /** A child run's settings: this run's session, user, signal and logging. */
+  #childSettings(): RunSettings {
+    return {
+      sessionId: this.sessionId,
+      sessionName: undefined,
+      userId: this.userId,
+      sessionState: undefined,
+      overwriteSessionState: false,
+      storage: undefined as WorkflowStorage | undefined,
+      signal: this.signal,
+      extraData: undefined,
+      historyLimit: this.#settings.historyLimit,
+      logger: this.#settings.logger,
+      debug: this.#settings.debug,
+      parent: this,
+    };
+  }
+}
