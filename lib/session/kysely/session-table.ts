@@ -16,9 +16,11 @@ export type NullableIntegerColumn = ColumnType<
 /**
  * One row per session. Value columns (`session_state`, `extra_data`, `workflow_data`) hold
  * superjson text. `version` grows by one on every state save (the save's compare-and-swap);
- * `run_count` grows by one whenever a run claims the session (it numbers the runs and makes the
- * claim a compare-and-swap). The `lease_*` columns are the cross-process lock: who holds the
- * session, for which run, until when (epoch ms).
+ * `run_count` grows by one whenever a run claims the session (it numbers the runs). The
+ * `lease_*` columns are the cross-process lock: who holds the session, until when (epoch ms),
+ * and `lease_run_id` the run that holds it or held it last; each claim moves that run id to
+ * `previous_run_id`, so the claim tells whether that run is still `running` (it died) and
+ * whether another run came between two runs of one store.
  */
 export interface SessionTable {
   session_id: string;

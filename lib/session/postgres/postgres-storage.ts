@@ -112,11 +112,12 @@ export type PostgresStorageOptions = PostgresUrlStorageOptions | PostgresPoolSto
  * - Values (state, input, content…) are stored as `json`, not `jsonb`: `json` keeps the encoded
  *   text exactly, while `jsonb` reorders object keys and refuses `\u0000`, which the state codec
  *   writes (it escapes `__proto__` keys with a leading NUL).
- * - Runs on one session take turns through an expiring lease on the session's row, claimed and
- *   renewed with compare-and-swap updates, as on SQLite: the same statements work on both
- *   databases; unlike a session advisory lock it does not live on one connection, so a dropped
- *   connection or a pool handing out another client loses nothing; and a worker that crashes
- *   frees its session when the lease expires. Leases are timed by the database server's clock.
+ * - Runs on one session take turns through an expiring lease on the session's row, as on SQLite;
+ *   unlike a session advisory lock it does not live on one connection, so a dropped connection
+ *   or a pool handing out another client loses nothing; and a worker that crashes frees its
+ *   session when the lease expires. Leases are timed by the database server's clock.
+ * - A run costs three round trips (two when this store ran the session last): one statement
+ *   claims the lease and records the run, one reads the history, one saves.
  * - When the database cannot be reached (a restart, a network failure), operations fail with
  *   `StorageUnavailableError`; the pool drops dead connections and the next operations reconnect.
  *
