@@ -3,7 +3,8 @@ import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { WorkflowSession } from "../workflow-session.js";
 import type { RunOutcome, SessionRun } from "../workflow-storage.js";
-import type { CachedHistory, HistoryCache } from "./history-cache.js";
+import type { CachedHistory } from "./history-cache.js";
+import type { ActiveRuns } from "./open-run.js";
 import type { RunEnd, RunLedger, RunRowEnd } from "./run-ledger.js";
 import {
   childRunRow,
@@ -46,7 +47,7 @@ export interface RunClaim {
 export class KyselySessionRun implements SessionRun {
   readonly #store: StoreContext;
   readonly #ledger: RunLedger;
-  readonly #cache: HistoryCache;
+  readonly #active: ActiveRuns;
   readonly #claim: RunClaim;
   #failure: unknown;
   #stage: "open" | "saving" | "failed" | "finished" = "open";
@@ -54,14 +55,14 @@ export class KyselySessionRun implements SessionRun {
   constructor(
     store: StoreContext,
     ledger: RunLedger,
-    cache: HistoryCache,
+    active: ActiveRuns,
     claim: RunClaim,
     readonly session: WorkflowSession | undefined,
     readonly history: readonly RunResponse[],
   ) {
     this.#store = store;
     this.#ledger = ledger;
-    this.#cache = cache;
+    this.#active = active;
     this.#claim = claim;
   }
 
@@ -79,7 +80,7 @@ export class KyselySessionRun implements SessionRun {
       await this.#ledger.finish(end);
       return;
     }
-    this.#cache.forget(sessionId);
+    this.#active.history.forget(sessionId);
     this.#stage = "saving";
     this.#claim.stopRenewal();
     try {
@@ -138,7 +139,7 @@ export class KyselySessionRun implements SessionRun {
     if (history === undefined) return;
     const run = end.run;
     if (run === undefined || run.status !== "completed") {
-      this.#cache.remember(sessionId, { ...history, afterRunId: runId });
+      this.#active.history.remember(sessionId, { ...history, afterRunId: runId });
       return;
     }
     const { workflowId, input, startedAt } = this.#claim;
@@ -155,26 +156,12 @@ export class KyselySessionRun implements SessionRun {
     ];
     const rows = [own, ...history.rows];
     if (rows.length > history.limit) rows.length = history.limit;
-    this.#cache.remember(sessionId, { afterRunId: runId, limit: history.limit, rows });
+    this.#active.history.remember(sessionId, { afterRunId: runId, limit: history.limit, rows });
   }
 
   /** After a failed save: marks the run `error` and gives the session back (best effort). */
   async #recordFailure(error: unknown): Promise<void> {
-    const { sessionId, runId, owner } = this.#claim;
-    const run: RunRowEnd = {
-      status: "error",
-      contentType: "str",
-      content: encodedEmpty.undefined,
-      metrics: encodedEmpty.object,
-      messages: encodedEmpty.array,
-      extraData: encodedEmpty.object,
-      error: error instanceof Error ? error.message : String(error),
-    };
-    try {
-      await this.#ledger.finish({ sessionId, runId, owner, run, children: [] });
-    } catch {
-      // The lease expires on its own; the next claim then ends the run as abandoned.
-    }
+    await endFailedRun(this.#ledger, this.#active, this.#claim, error);
   }
 }
 
@@ -188,4 +175,33 @@ function rowEnd(run: RunResponse, encoded: EncodedRun): RunRowEnd {
     extraData: encoded.extra_data,
     error: run.error ?? null,
   };
+}
+
+/**
+ * Ends a claimed run as `error` (with `error`'s message) and gives its lease back. When the
+ * database refuses that too, the lease stays there: the session's next claim in this process
+ * takes it over (other processes wait for it to expire), and the run, still `running`, is then
+ * ended as abandoned.
+ */
+export async function endFailedRun(
+  ledger: RunLedger,
+  active: ActiveRuns,
+  claim: { readonly sessionId: string; readonly runId: string; readonly owner: string },
+  error: unknown,
+): Promise<void> {
+  const { sessionId, runId, owner } = claim;
+  const run: RunRowEnd = {
+    status: "error",
+    contentType: "str",
+    content: encodedEmpty.undefined,
+    metrics: encodedEmpty.object,
+    messages: encodedEmpty.array,
+    extraData: encodedEmpty.object,
+    error: error instanceof Error ? error.message : String(error),
+  };
+  try {
+    await ledger.finish({ sessionId, runId, owner, run, children: [] });
+  } catch {
+    active.deadLeases.set(sessionId, owner);
+  }
 }

@@ -18,7 +18,7 @@ import { decodeRun } from "./run-rows.js";
 import { SessionQueue } from "./session-queue.js";
 import { decodeSession } from "./session-rows.js";
 import type { StoreContext } from "./store-context.js";
-import { storeQueries } from "./store-queries.js";
+import { type LeaseExpiry, storeQueries } from "./store-queries.js";
 import { type StoreDatabase, storeTables } from "./store-tables.js";
 
 /** What a database-specific store hands to {@link KyselyStorage}. */
@@ -27,6 +27,8 @@ export interface KyselyStorageConfig {
   readonly db: Kysely<StoreDatabase>;
   /** Runs the statements of a run's lifecycle (claim, save, release) on this database. */
   readonly ledger: (store: StoreContext) => RunLedger;
+  /** How a claim tells that a held lease ran out (see {@link LeaseExpiry}). Default `"clock"`. */
+  readonly leaseExpiry?: LeaseExpiry;
   /** Sessions table; runs go to `<tableName>_runs`. Default `"buddy_sessions"`. */
   readonly tableName?: string;
   /** How long `openRun` waits for a busy session (ms). Default 30 000. */
@@ -70,6 +72,7 @@ export class KyselyStorage implements WorkflowStorage {
     queue: new SessionQueue(),
     renewals: new Set(),
     history: new HistoryCache(),
+    deadLeases: new Map(),
   };
   #ready: Promise<void> | undefined;
   #closed = false;
@@ -79,7 +82,7 @@ export class KyselyStorage implements WorkflowStorage {
     this.#store = {
       db: config.db,
       tables,
-      queries: storeQueries(config.db, tables),
+      queries: storeQueries(config.db, tables, config.leaseExpiry ?? "clock"),
       busyTimeoutMs: positive("busyTimeoutMs", config.busyTimeoutMs ?? 30_000),
       leaseMs: positive("leaseMs", config.leaseMs ?? 15_000),
       now: config.now ?? Date.now,

@@ -3,11 +3,11 @@ import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { OpenRunRequest, SessionRun } from "../workflow-storage.js";
 import type { HistoryCache } from "./history-cache.js";
-import { KyselySessionRun } from "./kysely-session-run.js";
+import { endFailedRun, KyselySessionRun } from "./kysely-session-run.js";
 import { abortError, busyError, claimLease, renewLease } from "./lease.js";
 import { queryLimit } from "./query-limit.js";
 import type { Claimed, RunLedger } from "./run-ledger.js";
-import { decodeHistoryRow, encodedEmpty, type HistoryRow } from "./run-rows.js";
+import { decodeHistoryRow, type HistoryRow } from "./run-rows.js";
 import type { SessionQueue } from "./session-queue.js";
 import { decodeSession } from "./session-rows.js";
 import { toNumber } from "./session-table.js";
@@ -21,6 +21,11 @@ export interface ActiveRuns {
   readonly renewals: Set<() => void>;
   /** The history each session's last run here left. */
   readonly history: HistoryCache;
+  /**
+   * Leases this process still holds in the database for runs that already ended (their save
+   * failed, and so did giving the lease back): the session's next claim here takes them over.
+   */
+  readonly deadLeases: Map<string, string>;
 }
 
 /**
@@ -63,8 +68,10 @@ export async function openSessionRun(
       workflowData,
       historyLimit: limit,
       historyAfter: cached?.afterRunId,
+      takeOver: active.deadLeases.get(sessionId) ?? null,
     };
     claimed = await claimLease(ledger, write, deadline, store.busyTimeoutMs, signal);
+    active.deadLeases.delete(sessionId);
     const { row } = claimed;
     const session = claimed.created ? undefined : decodeSession(row);
     const known =
@@ -97,36 +104,16 @@ export async function openSessionRun(
       releaseSlot,
       history: known,
     };
-    return new KyselySessionRun(store, ledger, active.history, claim, session, history);
+    return new KyselySessionRun(store, ledger, active, claim, session, history);
   } catch (error) {
     active.history.forget(sessionId);
-    if (claimed !== undefined) await giveBack(ledger, sessionId, runId, owner, error);
+    if (claimed !== undefined)
+      await endFailedRun(ledger, active, { sessionId, runId, owner }, error);
+    // The claim failed without an answer (a lost reply): it may have been made. If so, the
+    // session's next claim here takes the lease over and ends this run as abandoned.
+    else active.deadLeases.set(sessionId, owner);
     releaseSlot();
     throw error;
-  }
-}
-
-/** Ends a claimed run that could not start as `error` and releases its lease (best effort). */
-async function giveBack(
-  ledger: RunLedger,
-  sessionId: string,
-  runId: string,
-  owner: string,
-  error: unknown,
-): Promise<void> {
-  const run = {
-    status: "error" as const,
-    contentType: "str",
-    content: encodedEmpty.undefined,
-    metrics: encodedEmpty.object,
-    messages: encodedEmpty.array,
-    extraData: encodedEmpty.object,
-    error: error instanceof Error ? error.message : String(error),
-  };
-  try {
-    await ledger.finish({ sessionId, runId, owner, run, children: [] });
-  } catch {
-    // The lease expires on its own; the next claim then ends the run as abandoned.
   }
 }
 

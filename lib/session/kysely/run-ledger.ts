@@ -32,6 +32,8 @@ export interface ClaimWrite {
    * session's previous run, the history is not read (`Claimed.history` is undefined).
    */
   readonly historyAfter: string | undefined;
+  /** An owner of this process whose lease outlived its run: the claim takes it over. */
+  readonly takeOver: string | null;
 }
 
 /** A claim that got the lease. */

@@ -19,7 +19,20 @@ export interface ClaimParams {
   runId: string;
   expires: number;
   now: number;
+  /** An owner whose lease this process knows is dead (its run's save failed): taken over. */
+  takeOver: string | null;
+  /** With `leases: "observed"`: the owner and expiry of a lease seen unrenewed long enough. */
+  stale: string | null;
+  staleExpires: number | null;
 }
+
+/**
+ * How a claim tells that a held lease has run out. `"clock"`: its expiry is past by the clock
+ * every process shares (the database server's). `"observed"`: the claiming process saw it
+ * unrenewed for long enough by its own monotonic clock, and names it (`stale`, `staleExpires`),
+ * so no process's wall clock can end a live lease.
+ */
+export type LeaseExpiry = "clock" | "observed";
 
 /** Parameters of {@link storeQueries}' `startRun`. */
 export interface StartParams {
@@ -71,7 +84,7 @@ export const historyColumns = [
  * The statements a run's lifecycle is made of, as Kysely builders on any query creator (the
  * database, a transaction, or a `with` clause that combines several into one statement).
  */
-export function storeStatements(t: StoreTables) {
+export function storeStatements(t: StoreTables, expiry: LeaseExpiry) {
   // The claim's conflict branch refers to the stored row by the table's (real) name.
   const stored = <C extends string>(column: C) => `${t.sessions}.${column}` as `sessions.${C}`;
   return {
@@ -110,8 +123,18 @@ export function storeStatements(t: StoreTables) {
             .where((eb) =>
               eb.or([
                 eb(stored("lease_owner"), "is", null),
-                eb(stored("lease_expires_at"), "is", null),
-                eb(stored("lease_expires_at"), "<=", p.now),
+                eb(stored("lease_owner"), "=", p.takeOver),
+                ...(expiry === "clock"
+                  ? [
+                      eb(stored("lease_expires_at"), "is", null),
+                      eb(stored("lease_expires_at"), "<=", p.now),
+                    ]
+                  : [
+                      eb.and([
+                        eb(stored("lease_owner"), "=", p.stale),
+                        eb(stored("lease_expires_at"), "=", p.staleExpires),
+                      ]),
+                    ]),
               ]),
             ),
         ),
@@ -161,9 +184,9 @@ export function runEndValues(p: EndRunParams) {
   };
 }
 
-/** The keys of each statement's parameters, as {@link QueryTemplate} takes them. */
-export const statementKeys = {
-  claim: [
+/** The keys of the claim's parameters for each way of telling an expired lease. */
+export function claimKeys(expiry: LeaseExpiry): (keyof ClaimParams)[] {
+  const keys: (keyof ClaimParams)[] = [
     "id",
     "workflowId",
     "userId",
@@ -173,7 +196,13 @@ export const statementKeys = {
     "runId",
     "expires",
     "now",
-  ],
+    "takeOver",
+  ];
+  return expiry === "clock" ? keys : [...keys, "stale", "staleExpires"];
+}
+
+/** The keys of each statement's parameters, as {@link QueryTemplate} takes them. */
+export const statementKeys = {
   save: ["id", "state", "version", "nextVersion", "owner", "now"],
   endRun: [
     "runId",
@@ -189,8 +218,8 @@ export const statementKeys = {
 } as const;
 
 /** Builds the store's {@link QueryTemplate}s for the tables `t`. */
-export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables) {
-  const statements = storeStatements(t);
+export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables, expiry: LeaseExpiry) {
+  const statements = storeStatements(t, expiry);
   return {
     readSession: new QueryTemplate(["id"], (p: { id: string }) =>
       db.selectFrom(t.sessions).selectAll().where("session_id", "=", p.id),
@@ -200,8 +229,15 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables) {
      * statement: atomic on every database), counting the run, renaming the session when a name
      * is given and giving it its user when it has none. Returns the row as claimed, or nothing.
      */
-    claim: new QueryTemplate([...statementKeys.claim], (p: ClaimParams) =>
+    claim: new QueryTemplate(claimKeys(expiry), (p: ClaimParams) =>
       statements.claim(db, p).returningAll(),
+    ),
+    /** The lease of a session, read when a claim found it held. */
+    readLease: new QueryTemplate(["id"], (p: { id: string }) =>
+      db
+        .selectFrom(t.sessions)
+        .select(["lease_owner", "lease_expires_at"])
+        .where("session_id", "=", p.id),
     ),
     abandonRun: new QueryTemplate(
       ["runId", "error", "now"],

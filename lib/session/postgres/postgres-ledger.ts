@@ -5,6 +5,7 @@ import { encodedEmpty, type HistoryRow } from "../kysely/run-rows.js";
 import type { StoreContext } from "../kysely/store-context.js";
 import {
   type ClaimParams,
+  claimKeys,
   type EndRunParams,
   historyColumns,
   runEndValues,
@@ -39,11 +40,11 @@ export class PostgresLedger implements RunLedger {
   constructor(store: StoreContext) {
     this.#store = store;
     const { db, tables: t } = store;
-    const s = storeStatements(t);
+    const s = storeStatements(t, "clock");
     const json = (value: string) => sql<string>`cast(${value} as json)`;
     const bigint = (value: number) => sql<number>`cast(${value} as bigint)`;
     this.#claim = new QueryTemplate(
-      [...statementKeys.claim, "input", "abandoned"],
+      [...claimKeys("clock"), "input", "abandoned"],
       (p: ClaimStatement) =>
         db
           .with("claim", (qc) => s.claim(qc, p).returningAll())
@@ -136,6 +137,9 @@ export class PostgresLedger implements RunLedger {
       runId: write.runId,
       expires: now + leaseMs,
       now,
+      takeOver: write.takeOver,
+      stale: null,
+      staleExpires: null,
       input: write.input,
       abandoned,
     });

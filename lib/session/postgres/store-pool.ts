@@ -40,9 +40,17 @@ const asText: TypeParser = (value) => value;
  */
 export function storePool(pool: PostgresPool, ownsPool: boolean): PostgresPool {
   const wrapped = new WeakMap<PostgresPoolClient, PostgresPoolClient>();
+  // `pg`'s pool emits `acquire` synchronously as it hands a client out, right after dropping its
+  // own idle listener: an `error` listener attached any later (after the promise resolves) leaves
+  // a moment in which a dying connection's `error` event would end the process.
+  if (!listenedPools.has(pool)) {
+    listenedPools.add(pool);
+    (pool as EventfulPool).on?.("acquire", listen);
+  }
   const storeClient = (client: PostgresPoolClient): PostgresPoolClient => {
     let found = wrapped.get(client);
     if (found === undefined) {
+      listen(client); // A pool without `acquire` events: as early as such a pool allows.
       found = wrapClient(client as PgClient);
       wrapped.set(client, found);
     }
@@ -55,11 +63,24 @@ export function storePool(pool: PostgresPool, ownsPool: boolean): PostgresPool {
   };
 }
 
+/** Pools whose clients get an `error` listener as they are handed out (once per pool). */
+const listenedPools = new WeakSet<PostgresPool>();
+/** Clients with that listener, and those whose connection failed (dropped on release). */
+const listening = new WeakSet<PostgresPoolClient>();
+const broken = new WeakSet<PostgresPoolClient>();
+
+function listen(client: PostgresPoolClient): void {
+  if (listening.has(client)) return;
+  listening.add(client);
+  (client as PgClient).on?.("error", () => broken.add(client));
+}
+
+/** A pool that may emit `pg`'s pool events. */
+interface EventfulPool extends PostgresPool {
+  on?(event: "acquire", listener: (client: PostgresPoolClient) => void): unknown;
+}
+
 function wrapClient(client: PgClient): PostgresPoolClient {
-  let broken = false;
-  client.on?.("error", () => {
-    broken = true;
-  });
   const fallback = client.getTypeParser?.bind(client);
   const types: QueryTypes = {
     getTypeParser(oid, format) {
@@ -76,7 +97,7 @@ function wrapClient(client: PgClient): PostgresPoolClient {
         ? query(textOrCursor, values ?? [])
         : client.query(textOrCursor)) as PostgresPoolClient["query"],
     release(destroy?: boolean) {
-      client.release(destroy === true || broken);
+      client.release(destroy === true || broken.has(client));
     },
   };
 }

@@ -4,6 +4,7 @@ import type { Claimed, ClaimWrite, RunEnd, RunLedger, SessionRow } from "../kyse
 import type { HistoryRow } from "../kysely/run-rows.js";
 import type { QueryLogEvent } from "../kysely/storage-options.js";
 import type { StoreContext } from "../kysely/store-context.js";
+import { LeaseWatch, type ObservedLease } from "./lease-watch.js";
 
 /** The part of a better-sqlite3 statement the ledger uses. */
 interface RawStatement {
@@ -30,12 +31,15 @@ interface Bound<P> {
  * The run's lifecycle on SQLite: each step one synchronous `BEGIN IMMEDIATE` transaction on
  * statements prepared once from the store's Kysely-built queries. Nothing awaits inside a
  * transaction, so no other statement of this process can slip into it; other processes wait
- * for SQLite's write lock (the handle's busy timeout).
+ * for SQLite's write lock (the handle's busy timeout). A held lease is taken over only once this
+ * process has seen it go unrenewed for half of `leaseMs` (see {@link LeaseWatch}): processes'
+ * wall clocks are never compared.
  */
 export class SqliteLedger implements RunLedger {
   readonly #store: StoreContext;
   readonly #handle: () => RawDatabase;
   readonly #onQuery: ((event: QueryLogEvent) => void) | undefined;
+  readonly #leases = new LeaseWatch();
   #bound: ReturnType<SqliteLedger["bind"]> | undefined;
 
   constructor(
@@ -53,6 +57,7 @@ export class SqliteLedger implements RunLedger {
     if (db.inTransaction) return whenIdle(db).then(() => this.claim(write, abandoned));
     const q = this.#statements();
     const now = this.#store.now();
+    const stale = this.#leases.stale(write.sessionId, this.#store.leaseMs);
     return this.#transaction(db, () => {
       const { sessionId: id, owner, runId } = write;
       const row = q.claim.get<SessionRow>({
@@ -65,8 +70,15 @@ export class SqliteLedger implements RunLedger {
         runId,
         expires: now + this.#store.leaseMs,
         now,
+        takeOver: write.takeOver,
+        stale: stale?.owner ?? null,
+        staleExpires: stale?.expires ?? null,
       });
-      if (row === undefined) return undefined;
+      if (row === undefined) {
+        this.#leases.observe(id, q.readLease.get<ObservedLease>({ id }));
+        return undefined;
+      }
+      this.#leases.forget(id);
       const previous = row.previous_run_id;
       if (previous !== null) q.abandonRun.run({ runId: previous, error: abandoned, now });
       const seq = Number(row.run_count);
@@ -155,6 +167,7 @@ export class SqliteLedger implements RunLedger {
     };
     return {
       claim: this.#template(queries.claim),
+      readLease: this.#template(queries.readLease),
       abandonRun: this.#template(queries.abandonRun),
       startRun: this.#template(queries.startRun),
       // Rows as arrays: better-sqlite3 makes objects column by column, which costs more here.

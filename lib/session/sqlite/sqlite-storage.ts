@@ -95,6 +95,7 @@ export function sqliteStorage(options: SqliteStorageOptions): WorkflowStorage {
   return new KyselyStorage({
     db,
     ledger: (store) => new SqliteLedger(store, handle, options.onQuery),
+    leaseExpiry: "observed",
     tableName: options.tableName,
     busyTimeoutMs: options.busyTimeoutMs,
     leaseMs: options.leaseMs,
