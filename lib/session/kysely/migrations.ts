@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, Migrator, sql } from "kysely";
-import { BuddyError } from "../../errors.js";
+import { BuddyError, StorageConfigError, StorageUnavailableError } from "../../errors.js";
 import type { StoreDatabase, StoreTables } from "./store-tables.js";
 
 /** Column types that differ between databases. */
@@ -114,6 +114,10 @@ export async function migrateStore(
     if (error === undefined) return;
     failure = error;
     await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+  }
+  // The database's own trouble (unreachable, full, not a database…) is already named.
+  if (failure instanceof StorageUnavailableError || failure instanceof StorageConfigError) {
+    throw failure;
   }
   const reason = failure instanceof Error ? failure.message : String(failure);
   throw new BuddyError(

@@ -39,9 +39,37 @@ export function isConnectionError(error: unknown): boolean {
   return error.cause !== undefined && error.cause !== error && isConnectionError(error.cause);
 }
 
-/** `error` as a {@link StorageUnavailableError} when it is a lost connection; otherwise as is. */
+/** PostgreSQL's codes for a statement cut short by a time limit, and what each means. */
+const timeoutStates: Record<string, string> = {
+  "57014": "it ran past statement_timeout (or was cancelled)",
+  "55P03": "it waited past lock_timeout for a lock another transaction held",
+  "25P03": "its transaction sat idle past idle_in_transaction_session_timeout",
+};
+
+/** Whether `error` is PostgreSQL refusing to wait for a lock any longer (`lock_timeout`). */
+export function isLockTimeout(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === "55P03";
+}
+
+/**
+ * `error` as a {@link StorageUnavailableError} when it is a lost connection or a statement the
+ * server cut short on a time limit; otherwise as is.
+ */
 export function toStorageError(error: unknown): unknown {
-  if (error instanceof StorageUnavailableError || !isConnectionError(error)) return error;
+  if (error instanceof StorageUnavailableError) return error;
+  const code: unknown = (error as { code?: unknown } | null)?.code;
+  const limit = typeof code === "string" ? timeoutStates[code] : undefined;
+  if (limit !== undefined) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return new StorageUnavailableError(
+      `The PostgreSQL database did not finish a statement of the store: ${limit} (${reason}). ` +
+        `The operation did not complete: a run that fails with this error was not saved, and ` +
+        `its session state is as it was before the run. Run again; if it keeps happening, look ` +
+        `for long transactions or locks on the store's tables, or raise the limit.`,
+      { cause: error },
+    );
+  }
+  if (!isConnectionError(error)) return error;
   const reason = error instanceof Error && error.message !== "" ? error.message : String(error);
   return new StorageUnavailableError(
     `The PostgreSQL database could not be reached (${reason}). The operation did not complete: ` +

@@ -13,7 +13,10 @@ type PgPoolConstructor = new (config: Record<string, unknown>) => PgPool;
  * SQLite users never install it). Idle connections that die (a database restart) are dropped by
  * the pool; the listener here only keeps their `error` event from crashing the process.
  */
-export async function createPgPool(connectionString: string): Promise<PostgresPool> {
+export async function createPgPool(
+  connectionString: string,
+  limits: { readonly lockTimeoutMs: number; readonly idleInTransactionMs: number },
+): Promise<PostgresPool> {
   let Pool: PgPoolConstructor | undefined;
   try {
     const pg = (await import("pg")) as {
@@ -38,6 +41,10 @@ export async function createPgPool(connectionString: string): Promise<PostgresPo
     application_name: "buddy-ai",
     keepAlive: true,
     connectionTimeoutMillis: 10_000,
+    // No statement of the store waits on a lock longer than this (a claim then tries again);
+    // a transaction left open by a stalled process is ended by the server.
+    lock_timeout: Math.max(1, Math.round(limits.lockTimeoutMs)),
+    idle_in_transaction_session_timeout: Math.max(1, Math.round(limits.idleInTransactionMs)),
   });
   pool.on("error", () => {});
   return pool;

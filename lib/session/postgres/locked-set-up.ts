@@ -24,11 +24,18 @@ export function lockedSetUp(
   const setUp = (migrate: (db: Kysely<StoreDatabase>) => Promise<void>) =>
     db.connection().execute(async (connection) => {
       await clock.sync(connection as Kysely<unknown>);
-      await sql`select pg_advisory_lock(hashtext(${key}))`.execute(connection);
+      // Other processes may be migrating: wait for them (and their table locks) without the
+      // store's short lock_timeout, which bounds the waits of runs.
+      await sql`set lock_timeout = 0`.execute(connection);
       try {
-        await migrate(connection);
+        await sql`select pg_advisory_lock(hashtext(${key}))`.execute(connection);
+        try {
+          await migrate(connection);
+        } finally {
+          await sql`select pg_advisory_unlock(hashtext(${key}))`.execute(connection);
+        }
       } finally {
-        await sql`select pg_advisory_unlock(hashtext(${key}))`.execute(connection);
+        await sql`reset lock_timeout`.execute(connection);
       }
     });
   return async (migrate) => {

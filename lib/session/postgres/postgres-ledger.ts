@@ -1,4 +1,5 @@
 import { type Kysely, type QueryCreator, sql } from "kysely";
+import { StorageUnavailableError } from "../../errors.js";
 import { QueryTemplate } from "../kysely/query-template.js";
 import type { Claimed, ClaimWrite, RunEnd, RunLedger, SessionRow } from "../kysely/run-ledger.js";
 import { encodedEmpty, type HistoryRow } from "../kysely/run-rows.js";
@@ -14,6 +15,7 @@ import {
   storeStatements,
 } from "../kysely/store-queries.js";
 import type { StoreDatabase } from "../kysely/store-tables.js";
+import { isLockTimeout } from "./connection-error.js";
 
 type ClaimStatement = ClaimParams & { input: string; abandoned: string };
 type FinishStatement = SaveParams & EndRunParams & { extraData: string; stateExtra?: string };
@@ -125,6 +127,17 @@ export class PostgresLedger implements RunLedger {
   }
 
   async claim(write: ClaimWrite, abandoned: string): Promise<Claimed | undefined> {
+    try {
+      return await this.#claimOnce(write, abandoned);
+    } catch (error) {
+      // A lock held past lock_timeout (a stalled transaction, a table lock): the session counts
+      // as busy, and the claim tries again until the run's busyTimeoutMs runs out.
+      if (error instanceof StorageUnavailableError && isLockTimeout(error.cause)) return undefined;
+      throw error;
+    }
+  }
+
+  async #claimOnce(write: ClaimWrite, abandoned: string): Promise<Claimed | undefined> {
     const { db, leaseMs, queries } = this.#store;
     const now = this.#store.now();
     const { rows } = await this.#claim.execute(db, {

@@ -170,7 +170,11 @@ function poolOf(options: PostgresStorageOptions): PostgresPool | (() => Promise<
     return storePool(pool, false);
   }
   if (pool === undefined && typeof connectionString === "string" && connectionString !== "") {
-    return async () => storePool(await createPgPool(connectionString), true);
+    const limits = {
+      lockTimeoutMs: Math.min(options.busyTimeoutMs ?? 1_000, 1_000),
+      idleInTransactionMs: options.leaseMs ?? 15_000,
+    };
+    return async () => storePool(await createPgPool(connectionString, limits), true);
   }
   const got =
     pool !== undefined && connectionString !== undefined

@@ -5,6 +5,7 @@ import type { HistoryRow } from "../kysely/run-rows.js";
 import type { QueryLogEvent } from "../kysely/storage-options.js";
 import type { StoreContext } from "../kysely/store-context.js";
 import { LeaseWatch, type ObservedLease } from "./lease-watch.js";
+import { isSqliteBusy, toSqliteStorageError } from "./sqlite-errors.js";
 
 /** The part of a better-sqlite3 statement the ledger uses. */
 interface RawStatement {
@@ -38,6 +39,7 @@ interface Bound<P> {
 export class SqliteLedger implements RunLedger {
   readonly #store: StoreContext;
   readonly #handle: () => RawDatabase;
+  readonly #file: string;
   readonly #onQuery: ((event: QueryLogEvent) => void) | undefined;
   readonly #leases = new LeaseWatch();
   #bound: ReturnType<SqliteLedger["bind"]> | undefined;
@@ -45,14 +47,26 @@ export class SqliteLedger implements RunLedger {
   constructor(
     store: StoreContext,
     handle: () => RawDatabase,
+    file: string,
     onQuery: ((event: QueryLogEvent) => void) | undefined,
   ) {
     this.#store = store;
     this.#handle = handle;
+    this.#file = file;
     this.#onQuery = onQuery;
   }
 
   claim(write: ClaimWrite, abandoned: string): Claimed | undefined | Promise<Claimed | undefined> {
+    try {
+      return this.#claim(write, abandoned);
+    } catch (error) {
+      // Another process holds the write lock past one attempt's busy timeout: wait, then retry.
+      if (isSqliteBusy(error)) return undefined;
+      throw toSqliteStorageError(error, this.#file);
+    }
+  }
+
+  #claim(write: ClaimWrite, abandoned: string): Claimed | undefined | Promise<Claimed | undefined> {
     const db = this.#handle();
     if (db.inTransaction) return whenIdle(db).then(() => this.claim(write, abandoned));
     const q = this.#statements();
@@ -93,7 +107,23 @@ export class SqliteLedger implements RunLedger {
     });
   }
 
-  finish(end: RunEnd): boolean | Promise<boolean> {
+  finish(
+    end: RunEnd,
+    deadline = performance.now() + this.#store.leaseMs,
+  ): boolean | Promise<boolean> {
+    try {
+      return this.#finish(end);
+    } catch (error) {
+      // The write lock stayed with another process: retry (without blocking this one) while
+      // the lease can still be ours.
+      if (isSqliteBusy(error) && performance.now() < deadline) {
+        return pause(20).then(() => this.finish(end, deadline));
+      }
+      throw toSqliteStorageError(error, this.#file);
+    }
+  }
+
+  #finish(end: RunEnd): boolean | Promise<boolean> {
     const db = this.#handle();
     if (db.inTransaction) return whenIdle(db).then(() => this.finish(end));
     const q = this.#statements();
@@ -120,13 +150,22 @@ export class SqliteLedger implements RunLedger {
     const db = this.#handle();
     if (db.inTransaction) return; // The next renewal comes within leaseMs / 3.
     const expires = this.#store.now() + this.#store.leaseMs;
-    this.#statements().renewLease.run({ id: sessionId, owner, expires });
+    this.#named(() => this.#statements().renewLease.run({ id: sessionId, owner, expires }));
   }
 
   release(sessionId: string, owner: string): void | Promise<void> {
     const db = this.#handle();
     if (db.inTransaction) return whenIdle(db).then(() => this.release(sessionId, owner));
-    this.#statements().releaseLease.run({ id: sessionId, owner });
+    this.#named(() => this.#statements().releaseLease.run({ id: sessionId, owner }));
+  }
+
+  /** Runs `call`, its SQLite errors named (see `toSqliteStorageError`). */
+  #named<T>(call: () => T): T {
+    try {
+      return call();
+    } catch (error) {
+      throw toSqliteStorageError(error, this.#file);
+    }
   }
 
   /** Runs `body` in one `BEGIN IMMEDIATE` transaction; rolls back when it throws. */
@@ -138,8 +177,13 @@ export class SqliteLedger implements RunLedger {
       commit.run();
       return result;
     } catch (error) {
-      // SQLite has already rolled back after some failures (a full disk, an I/O error).
-      if (db.inTransaction) rollback.run();
+      // SQLite has already rolled back after some failures (a full disk, an I/O error); the
+      // error to report is the first one, whatever the rollback says.
+      if (db.inTransaction) {
+        try {
+          rollback.run();
+        } catch {}
+      }
       throw error;
     }
   }
@@ -217,6 +261,10 @@ export class SqliteLedger implements RunLedger {
       all: logged((parameters) => statement.all(...parameters)) as Bound<P>["all"],
     };
   }
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Resolves once the handle has no transaction open (one a Kysely query of this process holds). */
