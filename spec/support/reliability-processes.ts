@@ -6,7 +6,15 @@ const root = join(import.meta.dirname, "..", "..");
 const workerFile = join(root, "spec", "support", "reliability-worker.ts");
 
 /** What a reliability worker does; passed to it as JSON on its command line. */
-export type WorkerTask =
+export type WorkerTask = WorkerMode & {
+  /** Shifts this process's wall clock (`Date.now`) by this much: a machine whose clock is off. */
+  readonly clockSkewMs?: number;
+  /** The store's `busyTimeoutMs` (default 60 s). */
+  readonly busyTimeoutMs?: number;
+};
+
+/** The modes of {@link WorkerTask}. */
+export type WorkerMode =
   /**
    * Prints `ready`, waits for a line on stdin, then runs the counter workflow `runs` times,
    * `concurrency` at a time, each on a session drawn from `sessions` (seeded by `seed`).

@@ -8,6 +8,11 @@ import type { WorkerMessage, WorkerTask } from "./reliability-processes.js";
 import { openStoreConnection } from "./stores.js";
 
 const task = JSON.parse(process.argv[2] ?? "{}") as WorkerTask;
+if (task.clockSkewMs !== undefined) {
+  const realNow = Date.now;
+  const skew = task.clockSkewMs;
+  Date.now = () => realNow() + skew;
+}
 
 function report(message: WorkerMessage): void {
   process.stdout.write(`${JSON.stringify(message)}\n`);
@@ -69,7 +74,7 @@ function seeded(seed: number): () => number {
 
 const storage = openStoreConnection(task.connection, {
   leaseMs: task.leaseMs,
-  busyTimeoutMs: 60_000,
+  busyTimeoutMs: task.busyTimeoutMs ?? 60_000,
 });
 const quiet = { warn: () => {}, debug: () => {} };
 
