@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
@@ -8,9 +9,10 @@ import {
   RunResponse,
   run,
   StorageConfigError,
+  StorageUnavailableError,
   type WorkflowStorage,
 } from "buddy-ai";
-import { postgresStorage } from "buddy-ai/postgres";
+import { type PostgresPool, postgresStorage } from "buddy-ai/postgres";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from "vitest";
 import { completeRun } from "./conformance-support.js";
@@ -234,6 +236,31 @@ describe("postgresStorage", () => {
     } finally {
       await pool.end();
     }
+  });
+
+  it("listens for a client's error from the moment the pool hands it out", async () => {
+    // A connection that dies as it is handed out: `pg` emits `error` from the socket before
+    // the caller of `connect()` gets the client. Unheard, it would end the process.
+    const died = () => new Error("terminating connection due to administrator command");
+    const client = Object.assign(new EventEmitter(), {
+      query: async () => {
+        throw Object.assign(died(), { code: "57P01" });
+      },
+      release: vi.fn(),
+    });
+    const pool = Object.assign(new EventEmitter(), {
+      connect: () => {
+        pool.emit("acquire", client);
+        queueMicrotask(() => client.emit("error", died()));
+        return Promise.resolve(client);
+      },
+      end: async () => {},
+    });
+    const storage = postgresStorage({ pool: pool as unknown as PostgresPool, schema });
+    await expect(storage.listSessions()).rejects.toThrow(StorageUnavailableError);
+    expect(client.listenerCount("error")).toBe(1);
+    expect(client.release).toHaveBeenCalledWith(true); // the broken client is not reused
+    await storage.close();
   });
 
   it("ends the pool it created on close()", async () => {

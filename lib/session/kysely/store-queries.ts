@@ -159,8 +159,14 @@ export function storeStatements(t: StoreTables, expiry: LeaseExpiry) {
         .where("lease_owner", "=", p.owner);
       return p.extraData === undefined ? update : update.set({ extra_data: p.extraData });
     },
+    // A completed row is final: its state was saved in the same transaction. A failure reported
+    // after that commit (a lost reply) must not turn it into an error.
     endRun: (db: QueryCreator<StoreDatabase>, p: EndRunParams) =>
-      db.updateTable(t.runs).set(runEndValues(p)).where("run_id", "=", p.runId),
+      db
+        .updateTable(t.runs)
+        .set(runEndValues(p))
+        .where("run_id", "=", p.runId)
+        .where("status", "!=", "completed"),
     release: (db: QueryCreator<StoreDatabase>, p: { id: string; owner: string }) =>
       db
         .updateTable(t.sessions)

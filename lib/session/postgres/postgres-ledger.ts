@@ -122,7 +122,8 @@ export class PostgresLedger implements RunLedger {
           .with("released", (qc) => s.release(qc, p).returning("session_id"))
           .updateTable(t.runs)
           .set(runEndValues(p))
-          .where("run_id", "=", p.runId),
+          .where("run_id", "=", p.runId)
+          .where("status", "!=", "completed"),
     );
   }
 
