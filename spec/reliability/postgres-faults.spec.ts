@@ -4,7 +4,6 @@ import {
   run,
   SessionBusyError,
   StorageUnavailableError,
-  type WorkflowStorage,
 } from "buddy-ai";
 import { postgresStorage } from "buddy-ai/postgres";
 import pg from "pg";
