@@ -225,3 +225,80 @@ export class StorageConfigError extends BuddyError {}
  * ```
  */
 export class StorageUnavailableError extends BuddyError {}
+
+/**
+ * A durable run, replayed, did not call its steps as it did before: the step at `position` was
+ * journaled as `recorded` and is now called `called`. The run fails and its journal is kept.
+ * Replay re-runs the workflow from the top, so code outside steps must be deterministic: put
+ * side effects, time and randomness inside `ctx.step`.
+ *
+ * @example
+ * ```ts
+ * import { NonDeterminismError } from "buddy-ai";
+ * const error = new NonDeterminismError("run-1", 1, "pay", "refund");
+ * console.log(error.message); // "Run "run-1" called step #1 "refund", but its journal has "pay" …"
+ * ```
+ */
+export class NonDeterminismError extends BuddyError {
+  constructor(
+    readonly runId: string,
+    readonly position: number,
+    readonly recorded: string,
+    readonly called: string,
+  ) {
+    super(
+      `Run "${runId}" called step #${position} "${called}", but its journal has "${recorded}" ` +
+        "there: the workflow did not replay as it ran. Keep code outside ctx.step " +
+        "deterministic (side effects, time and randomness belong in steps); the journal is kept.",
+    );
+  }
+}
+
+/**
+ * A run's claim on its session was lost while it ran (its process stalled past `leaseMs` and
+ * another run took the session over), so it may not journal another step: it stops here, and
+ * its signal aborts. Nothing it did after losing the claim was written.
+ *
+ * @example
+ * ```ts
+ * import { LeaseLostError, run } from "buddy-ai";
+ * try {
+ *   await run(async (ctx) => ctx.step("charge", async () => 42), undefined, {});
+ * } catch (error) {
+ *   if (error instanceof LeaseLostError) console.log("another worker took over this session");
+ * }
+ * ```
+ */
+export class LeaseLostError extends BuddyError {}
+
+/**
+ * `options.runId` names a stored run of another workflow: a run id stands for one run.
+ *
+ * @example
+ * ```ts
+ * import { RunIdConflictError } from "buddy-ai";
+ * const error = new RunIdConflictError('Run "r1" is a run of workflow "a", not of "b"');
+ * ```
+ */
+export class RunIdConflictError extends BuddyError {}
+
+/**
+ * A step, replayed from the journal, fails again as it did when it ran: `name` and `message`
+ * are those of the original error.
+ *
+ * @example
+ * ```ts
+ * import { ReplayedStepError } from "buddy-ai";
+ * const error = new ReplayedStepError("quote", { name: "TypeError", message: "bad input" });
+ * console.log(error.name, error.message); // "TypeError" "bad input"
+ * ```
+ */
+export class ReplayedStepError extends BuddyError {
+  constructor(
+    readonly stepName: string,
+    original: { readonly name: string; readonly message: string },
+  ) {
+    super(original.message);
+    this.name = original.name;
+  }
+}

@@ -108,6 +108,8 @@ export class ContentAccumulator {
       case "RunError":
       case "ToolCallStarted":
       case "ToolCallCompleted":
+      case "StepStarted":
+      case "StepCompleted":
         return { terminal: false, event: this.#restamp(event) };
       default: {
         const never: never = event;

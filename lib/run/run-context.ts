@@ -1,4 +1,6 @@
-import type { WorkflowStorage } from "../session/workflow-storage.js";
+import type { StepRecord } from "../session/step-record.js";
+import type { SessionRun, WorkflowStorage } from "../session/workflow-storage.js";
+import type { StepInfo, StepOptions } from "../workflow/step-options.js";
 import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
 import type { WorkflowContext } from "../workflow/workflow-context.js";
 import { drainToResponse } from "./drain.js";
@@ -9,6 +11,7 @@ import type { ParentRun, RunSettings } from "./run-link.js";
 import { addUsage, type RunMetrics } from "./run-metrics.js";
 import type { RunRecorder } from "./run-recorder.js";
 import type { RunResponse } from "./run-response.js";
+import { runStep } from "./run-step.js";
 import { runWorkflow } from "./run-workflow.js";
 import { replacementState } from "./session-binding.js";
 import { toWorkflow } from "./to-workflow.js";
@@ -55,6 +58,12 @@ export class RunContext implements WorkflowContext, ParentRun {
   #counted: Set<string> | undefined;
   #run: WorkflowContext["run"] | undefined;
   #stream: WorkflowContext["stream"] | undefined;
+  #steps = 0;
+  #children = 0;
+  #journal: readonly StepRecord[] | undefined;
+  #replayed = 0;
+  /** Step events waiting to join the run's stream (see {@link takeEvents}). */
+  #pending: WorkflowEvent[] | undefined;
 
   constructor(fields: RunContextFields) {
     this.runId = fields.runId;
@@ -70,6 +79,7 @@ export class RunContext implements WorkflowContext, ParentRun {
     this.#cancellation = fields.cancellation;
     this.#recorder = fields.recorder;
     this.#settings = fields.settings;
+    this.#journal = this.binding?.journal?.get(this.runId);
   }
 
   /** The state the run saves; a child run's is its parent's. */
@@ -104,6 +114,46 @@ export class RunContext implements WorkflowContext, ParentRun {
       return new WorkflowStream(() => runWorkflow(workflow, input, this.#childSettings()));
     };
     return this.#stream;
+  }
+
+  step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options?: StepOptions): Promise<T> {
+    // The position is taken now, synchronously: steps started together keep their order.
+    return runStep(this, this.#steps++, name, fn, options);
+  }
+
+  /** The claimed session: this run's, or its top-level run's for a child run. */
+  get binding(): SessionRun | undefined {
+    return this.#recorder.binding ?? this.#parent?.binding;
+  }
+
+  journaled(seq: number): StepRecord | undefined {
+    const journal = this.#journal;
+    if (journal === undefined) return undefined;
+    const entry = journal[seq]?.seq === seq ? journal[seq] : journal.find((s) => s.seq === seq);
+    if (entry !== undefined) this.#replayed++;
+    return entry;
+  }
+
+  /** True while the run replays what its journal holds (its content is then not emitted again). */
+  get replaying(): boolean {
+    return this.#journal !== undefined && this.#replayed < this.#journal.length;
+  }
+
+  emit(event: WorkflowEvent): void {
+    this.#pending ??= [];
+    this.#pending.push(event);
+  }
+
+  /** The step events queued since the last call, for the run's stream. */
+  takeEvents(): WorkflowEvent[] | undefined {
+    const pending = this.#pending;
+    this.#pending = undefined;
+    return pending;
+  }
+
+  /** The id of this run's next child run: derived from its own, so replay finds it again. */
+  nextChildRunId(): string {
+    return `${this.runId}/${++this.#children}`;
   }
 
   // ParentRun: what child runs take from this one.

@@ -22,6 +22,8 @@ export const RunEvent = {
   RunError: "RunError",
   ToolCallStarted: "ToolCallStarted",
   ToolCallCompleted: "ToolCallCompleted",
+  StepStarted: "StepStarted",
+  StepCompleted: "StepCompleted",
 } as const;
 
 /** One of the {@link RunEvent} names. */
@@ -229,6 +231,37 @@ export interface ToolCallCompletedEvent extends EventBase {
   readonly isError: boolean;
 }
 
+/**
+ * A durable step (`ctx.step`) began running (replayed steps emit nothing).
+ *
+ * @example
+ * ```ts
+ * import type { StepStartedEvent } from "buddy-ai";
+ * const show = (e: StepStartedEvent) => `step ${e.stepName}…`;
+ * ```
+ */
+export interface StepStartedEvent extends EventBase {
+  readonly event: "StepStarted";
+  readonly stepName: string;
+}
+
+/**
+ * A durable step (`ctx.step`) ended, journaled when the run has a store; `error` is set when it
+ * failed (after its retries).
+ *
+ * @example
+ * ```ts
+ * import type { StepCompletedEvent } from "buddy-ai";
+ * const show = (e: StepCompletedEvent) => `${e.stepName} took ${e.durationMs.toFixed(1)} ms`;
+ * ```
+ */
+export interface StepCompletedEvent extends EventBase {
+  readonly event: "StepCompleted";
+  readonly stepName: string;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
 /** Events an agent emits from `agent.stream()`.
  *
  * @example
@@ -280,7 +313,9 @@ export type WorkflowEvent<C = unknown> =
   | RunCompletedEvent
   | RunErrorEvent
   | ToolCallStartedEvent
-  | ToolCallCompletedEvent;
+  | ToolCallCompletedEvent
+  | StepStartedEvent
+  | StepCompletedEvent;
 
 const names = new Set<string>(Object.values(RunEvent));
 

@@ -1,4 +1,4 @@
-import type { WorkflowStorage } from "../session/workflow-storage.js";
+import type { SessionRun, WorkflowStorage } from "../session/workflow-storage.js";
 import type { SessionState } from "../workflow/workflow.js";
 import type { Logger } from "./logger.js";
 import type { RunResponse } from "./run-response.js";
@@ -19,6 +19,10 @@ export interface ParentRun {
   readonly historyLimit: number;
   /** Hands the child's final response to the parent, which stores it with its own run. */
   collect(child: RunResponse): void;
+  /** The claimed session the parent's run holds (its top-level run's); undefined without a store. */
+  readonly binding: SessionRun | undefined;
+  /** The id of the parent's next child run, derived from its own (replay finds it again). */
+  nextChildRunId(): string;
 }
 
 /** Everything a run needs besides the workflow and its input. */
@@ -35,4 +39,6 @@ export interface RunSettings {
   readonly logger: Logger;
   readonly debug: boolean;
   readonly parent: ParentRun | undefined;
+  /** The run's id when the caller chose it (`options.runId`); a new one otherwise. */
+  readonly runId?: string;
 }

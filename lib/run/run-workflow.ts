@@ -22,7 +22,7 @@ export async function* runWorkflow(
   settings: RunSettings,
 ): AsyncGenerator<WorkflowEvent, void, undefined> {
   const { parent, logger } = settings;
-  const runId = newRunId();
+  const runId = parent?.nextChildRunId() ?? settings.runId ?? newRunId();
   const sessionId = settings.sessionId ?? newSessionId();
   const workflowId = workflow.id;
   const parentRunId = parent?.runId;
@@ -91,15 +91,20 @@ export async function* runWorkflow(
             ? await source.promise
             : await Promise.race([source.promise, racer]);
       if (value === aborted) cancellation.throwIfAborted();
+      const steps = ctx.takeEvents();
+      if (steps !== undefined) yield* steps;
       step = content.push(value, true);
-      if (step !== undefined && !step.terminal) yield step.event;
+      if (step !== undefined && !step.terminal && !ctx.replaying) yield step.event;
     } else if (source.kind === "sync") {
       const iterator = source.iterator;
       for (let r = iterator.next(); r.done !== true; r = iterator.next()) {
         cancellation.throwIfAborted();
+        const steps = ctx.takeEvents();
+        if (steps !== undefined) yield* steps;
         step = content.push(r.value, false);
         if (step === undefined) continue;
         if (step.terminal) break;
+        if (ctx.replaying) continue; // content of replayed steps was streamed when they ran
         if (settings.debug) logger.debug(describeEvent(step.event));
         yield step.event;
       }
@@ -112,9 +117,12 @@ export async function* runWorkflow(
             : await Promise.race([iterator.next(), racer]);
         if (r === aborted) cancellation.throwIfAborted();
         if (r === aborted || r.done === true) break;
+        const steps = ctx.takeEvents();
+        if (steps !== undefined) yield* steps;
         step = content.push(r.value, false);
         if (step === undefined) continue;
         if (step.terminal) break;
+        if (ctx.replaying) continue; // content of replayed steps was streamed when they ran
         if (settings.debug) logger.debug(describeEvent(step.event));
         yield step.event;
       }
@@ -123,6 +131,8 @@ export async function* runWorkflow(
     cancellation.throwIfAborted();
     response.content = content.final(step);
     response.status = "completed";
+    const steps = ctx.takeEvents();
+    if (steps !== undefined) yield* steps;
     if (recorder.persists) await recorder.finish(ctx.sessionState);
     else recorder.stampDuration();
     ended = true;

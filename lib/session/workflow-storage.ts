@@ -1,4 +1,5 @@
 import type { RunResponse } from "../run/run-response.js";
+import type { StepRecord, StepWrite } from "./step-record.js";
 import type { WorkflowSession } from "./workflow-session.js";
 
 /**
@@ -44,6 +45,11 @@ export interface OpenRunRequest {
   readonly historyLimit: number;
   /** Gives up waiting for a busy session when aborted. */
   readonly signal: AbortSignal | undefined;
+  /**
+   * Set to continue the stored run `runId`, still `running` (its process died): the claim takes
+   * its session, records no new run, and `SessionRun.journal` holds what it journaled.
+   */
+  readonly adopt?: boolean;
 }
 
 /**
@@ -99,6 +105,17 @@ export interface SessionRun {
    * `UnstorableValueError` (before writing anything) when a value cannot be stored.
    */
   finish(outcome: RunOutcome): Promise<void>;
+  /**
+   * The steps the run (and its child runs, by run id) journaled before: present when the run is
+   * continued (`OpenRunRequest.adopt`), so replay returns them instead of running them again.
+   */
+  readonly journal?: ReadonlyMap<string, readonly StepRecord[]>;
+  /**
+   * Journals one step of the run or of one of its child runs, while the run still holds the
+   * session: rejects with `LeaseLostError` (nothing written) once it lost it, and with
+   * `UnstorableValueError` (naming the step) for an output it cannot store.
+   */
+  recordStep?(step: StepWrite): Promise<void>;
 }
 
 /**
@@ -128,6 +145,15 @@ export interface WorkflowStorage {
   listRuns(sessionId: string, options?: { limit?: number }): Promise<RunResponse[]>;
   /** Claims the session for one run. Waits while another run holds it; see {@link SessionRun}. */
   openRun(request: OpenRunRequest): Promise<SessionRun>;
+  /** A run (top-level or child) by id, with its status; undefined when there is none. */
+  getRun(runId: string): Promise<RunResponse | undefined>;
+  /** The steps run `runId` journaled, ordered by `seq`. */
+  listSteps(runId: string): Promise<StepRecord[]>;
+  /**
+   * Runs of the given workflows still `running` whose session is not held by a live run: their
+   * process died mid-run (see `recoverRuns`).
+   */
+  listInterruptedRuns(workflowIds: readonly string[]): Promise<RunResponse[]>;
   /** Closes connections the store opened. */
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import type { WorkflowEvent } from "../run/run-event.js";
 import type { RunMetrics } from "../run/run-metrics.js";
 import type { RunResponse } from "../run/run-response.js";
+import type { StepInfo, StepOptions } from "./step-options.js";
 import type { WorkflowLike } from "./workflow.js";
 
 /**
@@ -52,4 +53,13 @@ export interface WorkflowContext<S extends Record<string, unknown> = Record<stri
    * with `parentRunId`) and its content deltas count toward this run's content.
    */
   stream<I>(child: WorkflowLike<I>, input: I): AsyncIterable<WorkflowEvent>;
+  /**
+   * Runs `fn` once per run as the run's next step, and journals its result (or its error's name
+   * and message) in the store before resolving. When the run is replayed (continued after its
+   * process died), a journaled step resolves to its recorded result (or fails as it did)
+   * without running `fn` again. Steps are told apart by the order they are called in, and
+   * checked by name: a different name there fails the run with `NonDeterminismError`. Without
+   * a store, `fn` just runs. Emits `StepStarted` and `StepCompleted` when it runs.
+   */
+  step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options?: StepOptions): Promise<T>;
 }

@@ -35,6 +35,9 @@ function recordingStorage(): { storage: WorkflowStorage; saved: RunOutcome[] } {
     deleteSession: async () => {},
     renameSession: async () => {},
     listRuns: async () => [],
+    getRun: async () => undefined,
+    listSteps: async () => [],
+    listInterruptedRuns: async () => [],
     close: async () => {},
     openRun: async () => ({
       session: undefined,

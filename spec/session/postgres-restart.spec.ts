@@ -21,6 +21,9 @@ function observed(storage: WorkflowStorage, onFinish: () => void): WorkflowStora
     deleteSession: (id) => storage.deleteSession(id),
     renameSession: (id, name) => storage.renameSession(id, name),
     listRuns: (id, options) => storage.listRuns(id, options),
+    getRun: (id) => storage.getRun(id),
+    listSteps: (id) => storage.listSteps(id),
+    listInterruptedRuns: (ids) => storage.listInterruptedRuns(ids),
     close: () => storage.close(),
     async openRun(request) {
       const opened = await storage.openRun(request);

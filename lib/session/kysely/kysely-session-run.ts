@@ -1,6 +1,7 @@
-import { BuddyError, SessionConflictError } from "../../errors.js";
+import { BuddyError, LeaseLostError, SessionConflictError } from "../../errors.js";
 import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
+import type { StepWrite } from "../step-record.js";
 import type { WorkflowSession } from "../workflow-session.js";
 import type { RunOutcome, SessionRun } from "../workflow-storage.js";
 import type { CachedHistory } from "./history-cache.js";
@@ -13,6 +14,7 @@ import {
   encodeRun,
   type HistoryRow,
 } from "./run-rows.js";
+import { encodeStep } from "./step-rows.js";
 import type { StoreContext } from "./store-context.js";
 
 /** Who holds the session for this run, and what to undo when the run ends. */
@@ -64,6 +66,35 @@ export class KyselySessionRun implements SessionRun {
     this.#ledger = ledger;
     this.#active = active;
     this.#claim = claim;
+  }
+
+  async recordStep(step: StepWrite): Promise<void> {
+    const { sessionId, owner } = this.#claim;
+    if (this.#stage !== "open") {
+      throw new BuddyError(`Run "${this.#claim.runId}" has finished; it journals no more steps`);
+    }
+    const row = encodeStep(step);
+    const recorded = await this.#ledger.recordStep({
+      rootRunId: row.root_run_id,
+      runId: row.run_id,
+      seq: step.seq,
+      name: row.name,
+      kind: row.kind,
+      status: row.status,
+      output: row.output ?? null,
+      error: row.error ?? null,
+      startedAt: step.startedAt,
+      endedAt: step.endedAt,
+      id: sessionId,
+      owner,
+    });
+    if (!recorded) {
+      throw new LeaseLostError(
+        `Run "${step.runId}" lost its claim on session "${sessionId}" (its process stalled for ` +
+          `longer than leaseMs and another run took the session over), so step "${step.name}" ` +
+          "was not journaled and the run stops here. Its state was not saved.",
+      );
+    }
   }
 
   async finish(outcome: RunOutcome): Promise<void> {

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import { BuddyError, StorageConfigError } from "../../errors.js";
 import type { RunResponse } from "../../run/run-response.js";
 import { checkOptionalField, checkSessionField } from "../session-fields.js";
+import type { StepRecord } from "../step-record.js";
 import type { WorkflowSession } from "../workflow-session.js";
 import type {
   ListSessionsOptions,
@@ -17,6 +18,7 @@ import type { RunLedger } from "./run-ledger.js";
 import { decodeRun } from "./run-rows.js";
 import { SessionQueue } from "./session-queue.js";
 import { decodeSession } from "./session-rows.js";
+import { decodeStep, rootRunId } from "./step-rows.js";
 import type { StoreContext } from "./store-context.js";
 import { type LeaseExpiry, storeQueries } from "./store-queries.js";
 import { type StoreDatabase, storeTables } from "./store-tables.js";
@@ -122,6 +124,16 @@ export class KyselyStorage implements WorkflowStorage {
     const { db, tables } = await this.#open();
     this.#active.history.forget(sessionId);
     await db.transaction().execute(async (trx) => {
+      await trx
+        .deleteFrom(tables.steps)
+        .where("root_run_id", "in", (eb) =>
+          eb
+            .selectFrom(tables.runs)
+            .select("run_id")
+            .where("session_id", "=", sessionId)
+            .where("parent_run_id", "is", null),
+        )
+        .execute();
       await trx.deleteFrom(tables.runs).where("session_id", "=", sessionId).execute();
       await trx.deleteFrom(tables.sessions).where("session_id", "=", sessionId).execute();
     });
@@ -152,6 +164,53 @@ export class KyselyStorage implements WorkflowStorage {
       .limit(queryLimit(options.limit))
       .execute();
     return rows.reverse().map(decodeRun);
+  }
+
+  async getRun(runId: string): Promise<RunResponse | undefined> {
+    checkSessionField("runId", runId);
+    const { db, tables } = await this.#open();
+    const row = await db
+      .selectFrom(tables.runs)
+      .selectAll()
+      .where("run_id", "=", runId)
+      .executeTakeFirst();
+    return row === undefined ? undefined : decodeRun(row);
+  }
+
+  async listSteps(runId: string): Promise<StepRecord[]> {
+    checkSessionField("runId", runId);
+    const { db, tables } = await this.#open();
+    const rows = await db
+      .selectFrom(tables.steps)
+      .selectAll()
+      .where("root_run_id", "=", rootRunId(runId))
+      .where("run_id", "=", runId)
+      .orderBy("seq")
+      .execute();
+    return rows.map((row) => decodeStep(row));
+  }
+
+  async listInterruptedRuns(workflowIds: readonly string[]): Promise<RunResponse[]> {
+    for (const id of workflowIds) checkSessionField("workflowId", id);
+    if (workflowIds.length === 0) return [];
+    const { db, tables } = await this.#open();
+    const now = this.#store.now();
+    const rows = await db
+      .selectFrom(tables.runs)
+      .selectAll()
+      .where("status", "=", "running")
+      .where("parent_run_id", "is", null)
+      .where("workflow_id", "in", [...workflowIds])
+      .where("run_id", "in", (eb) =>
+        eb
+          .selectFrom(tables.sessions)
+          .select("lease_run_id")
+          .where("lease_run_id", "is not", null)
+          .where((w) => w.or([w("lease_owner", "is", null), w("lease_expires_at", "<=", now)])),
+      )
+      .orderBy("created_at")
+      .execute();
+    return rows.map(decodeRun);
   }
 
   async openRun(request: OpenRunRequest): Promise<SessionRun> {

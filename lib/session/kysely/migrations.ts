@@ -86,6 +86,26 @@ function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Mig
         }
       },
     },
+    // The journal of durable runs: one row per step (`ctx.step`), by run id and position.
+    "0003_steps": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable(t.steps)
+          .ifNotExists()
+          .addColumn("root_run_id", "text", (c) => c.notNull())
+          .addColumn("run_id", "text", (c) => c.notNull())
+          .addColumn("seq", types.integer, (c) => c.notNull())
+          .addColumn("name", "text", (c) => c.notNull())
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("status", "text", (c) => c.notNull())
+          .addColumn("output", types.value)
+          .addColumn("error", "text")
+          .addColumn("started_at", types.integer, (c) => c.notNull())
+          .addColumn("ended_at", types.integer, (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${t.steps}_pkey`, ["root_run_id", "run_id", "seq"])
+          .execute();
+      },
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import type { RunStatus } from "../../run/run-response.js";
 import type { HistoryRow } from "./run-rows.js";
 import type { RunTable } from "./run-table.js";
 import type { SessionTable } from "./session-table.js";
+import type { StepParams } from "./store-queries.js";
 
 /** A session row as read from the database. */
 export type SessionRow = Selectable<SessionTable>;
@@ -97,6 +98,8 @@ export interface RunLedger {
    * false. Without: writes the rows and releases the lease if `end.owner` still holds it.
    */
   finish(end: RunEnd): boolean | Promise<boolean>;
+  /** Journals a step while `params.owner` holds the session's lease; false (nothing written) once it lost it. */
+  recordStep(params: StepParams): boolean | Promise<boolean>;
   /** Pushes the lease of `owner` `leaseMs` ahead (no-op when it lost it). */
   renew(sessionId: string, owner: string): unknown;
   /** Gives the lease of `owner` back (no-op when it no longer holds it). */

@@ -1,11 +1,13 @@
 import { StorageConfigError } from "../../errors.js";
 import type { RunTable } from "./run-table.js";
 import type { SessionTable } from "./session-table.js";
+import type { StepTable } from "./step-table.js";
 
 /** The store's tables as Kysely sees them; the real names come from {@link storeTables}. */
 export interface StoreDatabase {
   sessions: SessionTable;
   runs: RunTable;
+  steps: StepTable;
 }
 
 /**
@@ -15,6 +17,7 @@ export interface StoreDatabase {
 export interface StoreTables {
   readonly sessions: "sessions";
   readonly runs: "runs";
+  readonly steps: "steps";
   readonly migrations: string;
   readonly migrationLock: string;
 }
@@ -32,6 +35,7 @@ export function storeTables(tableName: string): StoreTables {
   return {
     sessions: tableName as "sessions",
     runs: `${tableName}_runs` as "runs",
+    steps: `${tableName}_steps` as "steps",
     migrations: `${tableName}_migrations`,
     migrationLock: `${tableName}_migrations_lock`,
   };

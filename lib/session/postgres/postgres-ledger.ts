@@ -9,9 +9,12 @@ import {
   claimKeys,
   type EndRunParams,
   historyColumns,
+  recordStepQuery,
   runEndValues,
   type SaveParams,
+  type StepParams,
   statementKeys,
+  stepKeys,
   storeStatements,
 } from "../kysely/store-queries.js";
 import type { StoreDatabase } from "../kysely/store-tables.js";
@@ -38,6 +41,7 @@ export class PostgresLedger implements RunLedger {
   readonly #save: QueryTemplate<FinishStatement, unknown>;
   readonly #saveWithExtra: QueryTemplate<FinishStatement, unknown>;
   readonly #end: QueryTemplate<EndRunParams & { id: string; owner: string }, unknown>;
+  readonly #recordStep: QueryTemplate<StepParams, unknown>;
 
   constructor(store: StoreContext) {
     this.#store = store;
@@ -115,6 +119,13 @@ export class PostgresLedger implements RunLedger {
     const saveKeys = [...statementKeys.save, ...statementKeys.endRun] as const;
     this.#save = new QueryTemplate([...saveKeys], saveAndEnd);
     this.#saveWithExtra = new QueryTemplate([...saveKeys, "stateExtra"], saveAndEnd);
+    this.#recordStep = new QueryTemplate([...stepKeys], (p: StepParams) =>
+      recordStepQuery(db, t, p, {
+        json: (value) => sql<string | null>`cast(${value} as json)`,
+        bigint: bigint,
+        text: (value) => sql<string>`cast(${value} as text)`,
+      }),
+    );
     this.#end = new QueryTemplate(
       [...statementKeys.endRun, "id", "owner"],
       (p: EndRunParams & { id: string; owner: string }) =>
@@ -178,6 +189,11 @@ export class PostgresLedger implements RunLedger {
       await trx.executeQuery(this.#store.queries.insertChildren(end.children).compile());
       return true;
     });
+  }
+
+  async recordStep(params: StepParams): Promise<boolean> {
+    const inserted = await this.#recordStep.execute(this.#store.db, params);
+    return (inserted.numAffectedRows ?? 0n) > 0n;
   }
 
   async renew(sessionId: string, owner: string): Promise<void> {

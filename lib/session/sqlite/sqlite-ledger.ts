@@ -1,9 +1,16 @@
 import type { Compilable } from "kysely";
-import type { QueryTemplate } from "../kysely/query-template.js";
+import { sql } from "kysely";
+import { QueryTemplate } from "../kysely/query-template.js";
 import type { Claimed, ClaimWrite, RunEnd, RunLedger, SessionRow } from "../kysely/run-ledger.js";
 import type { HistoryRow } from "../kysely/run-rows.js";
 import type { QueryLogEvent } from "../kysely/storage-options.js";
 import type { StoreContext } from "../kysely/store-context.js";
+import {
+  recordStepQuery,
+  type StepParams,
+  type StepValueTypes,
+  stepKeys,
+} from "../kysely/store-queries.js";
 import { LeaseWatch, type ObservedLease } from "./lease-watch.js";
 import { isSqliteBusy, toSqliteStorageError } from "./sqlite-errors.js";
 
@@ -146,6 +153,20 @@ export class SqliteLedger implements RunLedger {
     });
   }
 
+  recordStep(
+    params: StepParams,
+    deadline = performance.now() + this.#store.leaseMs,
+  ): boolean | Promise<boolean> {
+    try {
+      return this.#statements().recordStep.run(params) > 0;
+    } catch (error) {
+      if (isSqliteBusy(error) && performance.now() < deadline) {
+        return pause(20).then(() => this.recordStep(params, deadline));
+      }
+      throw toSqliteStorageError(error, this.#file);
+    }
+  }
+
   renew(sessionId: string, owner: string): void {
     const db = this.#handle();
     if (db.inTransaction) return; // The next renewal comes within leaseMs / 3.
@@ -221,6 +242,11 @@ export class SqliteLedger implements RunLedger {
       endRun: this.#template(queries.endRun),
       releaseLease: this.#template(queries.releaseLease),
       renewLease: this.#template(queries.renewLease),
+      recordStep: this.#template(
+        new QueryTemplate([...stepKeys], (p: StepParams) =>
+          recordStepQuery(this.#store.db, this.#store.tables, p, plainValues),
+        ),
+      ),
       begin: plain("begin immediate"),
       commit: plain("commit"),
       rollback: plain("rollback"),
@@ -262,6 +288,13 @@ export class SqliteLedger implements RunLedger {
     };
   }
 }
+
+/** SQLite takes every value as it is. */
+const plainValues: StepValueTypes = {
+  json: (value) => sql<string | null>`${value}`,
+  bigint: (value) => sql<number>`${value}`,
+  text: (value) => sql<string>`${value}`,
+};
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

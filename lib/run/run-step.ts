@@ -1,0 +1,122 @@
+import { InvalidOptionError, NonDeterminismError, ReplayedStepError } from "../errors.js";
+import type { StepRecord } from "../session/step-record.js";
+import type { SessionRun } from "../session/workflow-storage.js";
+import type { StepInfo, StepOptions } from "../workflow/step-options.js";
+import type { WorkflowEvent } from "./run-event.js";
+
+/** What a step needs of its run. */
+export interface StepHost {
+  readonly runId: string;
+  readonly sessionId: string;
+  readonly workflowId: string;
+  readonly parentRunId: string | undefined;
+  readonly signal: AbortSignal;
+  /** The claimed session (a child run's is its top-level run's); undefined without a store. */
+  readonly binding: SessionRun | undefined;
+  /** This run's journaled step at `seq`, when the run is replayed. */
+  journaled(seq: number): StepRecord | undefined;
+  /** Queues an event for the run's stream. */
+  emit(event: WorkflowEvent): void;
+}
+
+/**
+ * One `ctx.step` call at position `seq` of its run: replayed from the journal when it is there,
+ * else run (with its retries), journaled, and announced with `StepStarted` / `StepCompleted`.
+ */
+export async function runStep<T>(
+  host: StepHost,
+  seq: number,
+  name: string,
+  fn: (info: StepInfo) => T | Promise<T>,
+  options: StepOptions | undefined,
+): Promise<T> {
+  const recorded = host.journaled(seq);
+  if (recorded !== undefined) {
+    if (recorded.name !== name) throw new NonDeterminismError(host.runId, seq, recorded.name, name);
+    if (recorded.status === "error") {
+      throw new ReplayedStepError(name, recorded.error ?? { name: "Error", message: "" });
+    }
+    return recorded.output as T;
+  }
+  const { attempts, backoffMs } = retryOf(name, options);
+  const ids = { runId: host.runId, sessionId: host.sessionId, workflowId: host.workflowId };
+  const stamp = host.parentRunId === undefined ? ids : { ...ids, parentRunId: host.parentRunId };
+  const startedAt = Date.now();
+  const started = performance.now();
+  host.emit({ event: "StepStarted", ...stamp, createdAt: startedAt, stepName: name });
+  const idempotencyKey = `${host.runId}:${seq}`;
+  let output: T | undefined;
+  let failure: unknown;
+  let failed = false;
+  for (let attempt = 1; ; attempt++) {
+    host.signal.throwIfAborted();
+    try {
+      output = await fn({ signal: host.signal, attempt, idempotencyKey });
+      failed = false;
+      break;
+    } catch (error) {
+      failed = true;
+      failure = error;
+      if (attempt >= attempts || host.signal.aborted) break;
+      await pause(backoffMs * 2 ** (attempt - 1), host.signal);
+    }
+  }
+  // A step cut short by the run's cancellation did not end: replay runs it again.
+  host.signal.throwIfAborted();
+  const endedAt = Date.now();
+  await host.binding?.recordStep?.({
+    runId: host.runId,
+    seq,
+    name,
+    kind: "step",
+    status: failed ? "error" : "completed",
+    output: failed ? undefined : output,
+    error: failed ? describeError(failure) : undefined,
+    startedAt,
+    endedAt,
+  });
+  host.emit({
+    event: "StepCompleted",
+    ...stamp,
+    createdAt: endedAt,
+    stepName: name,
+    durationMs: performance.now() - started,
+    ...(failed ? { error: describeError(failure).message } : {}),
+  });
+  if (failed) throw failure;
+  return output as T;
+}
+
+function retryOf(name: string, options: StepOptions | undefined) {
+  const attempts = options?.retry?.attempts ?? 1;
+  const backoffMs = options?.retry?.backoffMs ?? 100;
+  if (!Number.isInteger(attempts) || attempts < 1) {
+    throw new InvalidOptionError(
+      `Step "${name}": retry.attempts must be a whole number ≥ 1 (tries in all), got ${attempts}`,
+    );
+  }
+  if (!Number.isFinite(backoffMs) || backoffMs < 0) {
+    throw new InvalidOptionError(
+      `Step "${name}": retry.backoffMs must be a number of milliseconds ≥ 0, got ${backoffMs}`,
+    );
+  }
+  return { attempts, backoffMs };
+}
+
+function describeError(error: unknown): { name: string; message: string } {
+  return error instanceof Error
+    ? { name: error.name, message: error.message }
+    : { name: "Error", message: String(error) };
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

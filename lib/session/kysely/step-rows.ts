@@ -1,0 +1,56 @@
+import type { Insertable, Selectable } from "kysely";
+import { SessionDecodeError } from "../../errors.js";
+import { decodeStoredValue, encodeStoredValue } from "../state-codec.js";
+import type { StepRecord, StepWrite } from "../step-record.js";
+import { toNumber } from "./session-table.js";
+import type { StepTable } from "./step-table.js";
+
+/** The top-level run of `runId`: child run ids are their parent's id, `/`, and a number. */
+export function rootRunId(runId: string): string {
+  const slash = runId.indexOf("/");
+  return slash < 0 ? runId : runId.slice(0, slash);
+}
+
+/** A step as its row; its output encoded (`UnstorableValueError` naming the step when it cannot). */
+export function encodeStep(step: StepWrite): Insertable<StepTable> {
+  return {
+    root_run_id: rootRunId(step.runId),
+    run_id: step.runId,
+    seq: step.seq,
+    name: step.name,
+    kind: step.kind,
+    status: step.status,
+    output:
+      step.status === "completed"
+        ? encodeStoredValue(step.output, `step #${step.seq} "${step.name}" (its result)`)
+        : null,
+    error: step.error === undefined ? null : JSON.stringify(step.error),
+    started_at: step.startedAt,
+    ended_at: step.endedAt,
+  };
+}
+
+/** A step row back as a {@link StepRecord}; `SessionDecodeError` when it cannot be read. */
+export function decodeStep(row: Selectable<StepTable>, sessionId = "?"): StepRecord {
+  const where = `step #${row.seq} of run "${row.run_id}"`;
+  try {
+    const base = {
+      seq: toNumber(row.seq),
+      name: row.name,
+      kind: row.kind,
+      status: row.status,
+      startedAt: toNumber(row.started_at),
+      endedAt: toNumber(row.ended_at),
+    };
+    if (row.status === "completed") {
+      return { ...base, output: row.output === null ? undefined : decodeStoredValue(row.output) };
+    }
+    const error = JSON.parse(row.error ?? "{}") as { name?: unknown; message?: unknown };
+    return {
+      ...base,
+      error: { name: String(error.name ?? "Error"), message: String(error.message ?? "") },
+    };
+  } catch (error) {
+    throw new SessionDecodeError(sessionId, where, { cause: error });
+  }
+}
