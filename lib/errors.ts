@@ -263,7 +263,7 @@ export class NonDeterminismError extends BuddyError {
  * ```ts
  * import { LeaseLostError, run } from "buddy-ai";
  * try {
- *   await run(async (ctx) => ctx.step("charge", async () => 42), undefined, {});
+ *   await run(async (ctx) => `charged ${await ctx.step("charge", async () => 42)}`, undefined);
  * } catch (error) {
  *   if (error instanceof LeaseLostError) console.log("another worker took over this session");
  * }
@@ -302,3 +302,15 @@ export class ReplayedStepError extends BuddyError {
     this.name = original.name;
   }
 }
+
+/**
+ * A run asked to be continued (`recoverRuns`) is no longer `running`: another process finished
+ * it first, or it was never stored. Nothing was run.
+ *
+ * @example
+ * ```ts
+ * import { RunNotRunningError } from "buddy-ai";
+ * const error = new RunNotRunningError('Run "r1" is already completed: there is nothing to continue');
+ * ```
+ */
+export class RunNotRunningError extends BuddyError {}

@@ -4,6 +4,11 @@ export {
   InputValidationError,
   InvalidOptionError,
   InvalidSessionFieldError,
+  LeaseLostError,
+  NonDeterminismError,
+  ReplayedStepError,
+  RunIdConflictError,
+  RunNotRunningError,
   SessionBusyError,
   SessionConflictError,
   SessionDecodeError,
@@ -17,6 +22,8 @@ export type { ExecuteOptions } from "./run/execute-options.js";
 export { newSessionId } from "./run/ids.js";
 export type { Logger } from "./run/logger.js";
 export type { Message, ToolCall } from "./run/message.js";
+export type { RecoverRunsOptions } from "./run/recover-runs.js";
+export { recoverRuns } from "./run/recover-runs.js";
 export type {
   AgentEvent,
   EventBase,
@@ -24,6 +31,8 @@ export type {
   RunErrorEvent,
   RunResponseContentEvent,
   RunStartedEvent,
+  StepCompletedEvent,
+  StepStartedEvent,
   ToolCallCompletedEvent,
   ToolCallStartedEvent,
   WorkflowCancelledEvent,
@@ -38,6 +47,7 @@ export type { RunResponseInit, RunStatus } from "./run/run-response.js";
 export { RunResponse } from "./run/run-response.js";
 export { WorkflowStream } from "./run/workflow-stream.js";
 export type { QueryLogEvent, StorageOptions } from "./session/kysely/storage-options.js";
+export type { StepRecord, StepWrite } from "./session/step-record.js";
 export type { WorkflowSession } from "./session/workflow-session.js";
 export type {
   ListSessionsOptions,
@@ -51,6 +61,7 @@ export type {
   WorkflowDefinitionWithInput,
 } from "./workflow/define-workflow.js";
 export { defineWorkflow } from "./workflow/define-workflow.js";
+export type { StepInfo, StepOptions } from "./workflow/step-options.js";
 export type {
   SessionState,
   Workflow,

@@ -41,4 +41,11 @@ export interface ExecuteOptions<S extends SessionState = SessionState> {
   logger?: Logger;
   /** Log every event through `logger.debug`. */
   debug?: boolean;
+  /**
+   * The run's id (default: a new one). With a store it makes the run idempotent: a run whose id
+   * is already stored is never executed again — a finished one streams `WorkflowStarted` and
+   * its stored terminal event, one in flight elsewhere is waited for (up to the store's
+   * `busyTimeoutMs`), and one of another workflow fails with `RunIdConflictError`.
+   */
+  runId?: string;
 }

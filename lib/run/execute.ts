@@ -45,6 +45,7 @@ export function execute<In, S extends SessionState = SessionState>(
     logger: options.logger ?? console,
     debug: options.debug ?? false,
     parent: undefined,
+    runId: options.runId,
   };
   return new WorkflowStream(() => runWorkflow(defined, input, settings));
 }

@@ -40,5 +40,7 @@ export interface RunSettings {
   readonly debug: boolean;
   readonly parent: ParentRun | undefined;
   /** The run's id when the caller chose it (`options.runId`); a new one otherwise. */
-  readonly runId?: string;
+  readonly runId?: string | undefined;
+  /** Continue the stored run `runId` (see `recoverRuns`) instead of starting it. */
+  readonly adopt?: boolean;
 }

@@ -10,6 +10,7 @@ import type { RunSettings } from "./run-link.js";
 import { RunRecorder } from "./run-recorder.js";
 import { RunResponse } from "./run-response.js";
 import { openSession } from "./session-binding.js";
+import { storedTerminal } from "./stored-terminal.js";
 import { closeWorkflowSource, toWorkflowSource, type WorkflowSource } from "./workflow-source.js";
 
 /**
@@ -60,6 +61,11 @@ export async function* runWorkflow(
         : await validateInput(workflow.name, workflow.input, input);
     const opening = openSession(workflow, ids, input, settings);
     const session = opening instanceof Promise ? await opening : opening;
+    if (session.stored !== undefined) {
+      ended = true;
+      yield* storedTerminal(session.stored);
+      return;
+    }
     recorder.binding = session.binding;
     // After the binding is kept: a state that cannot be made still ends the claimed run below.
     const ctx = new RunContext({
@@ -196,7 +202,14 @@ export async function* runWorkflow(
 
 /** Refuses options no run can take, before anything is claimed or written. */
 function checkSettings(settings: RunSettings): void {
-  const { historyLimit } = settings;
+  const { historyLimit, runId, parent } = settings;
+  if (parent === undefined && runId !== undefined) {
+    if (typeof runId !== "string" || runId === "" || runId.includes("/")) {
+      throw new InvalidOptionError(
+        `runId must be a non-empty string without "/" (child runs' ids add "/" and a number), got ${JSON.stringify(runId)}`,
+      );
+    }
+  }
   if (!Number.isInteger(historyLimit) || historyLimit < 0) {
     throw new InvalidOptionError(
       `historyLimit must be a whole number ≥ 0 (how many earlier runs ctx.history holds), got ${historyLimit}`,

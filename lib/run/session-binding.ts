@@ -5,6 +5,7 @@ import type { SessionState, Workflow } from "../workflow/workflow.js";
 import type { RunIds } from "./content-accumulator.js";
 import type { RunSettings } from "./run-link.js";
 import type { RunResponse } from "./run-response.js";
+import { storedRun } from "./stored-run.js";
 
 /** The state and history a run starts from, and the claimed session when there is a store. */
 export interface OpenedSession {
@@ -16,6 +17,8 @@ export interface OpenedSession {
    */
   readonly sessionState: () => SessionState;
   readonly history: readonly RunResponse[];
+  /** The stored run `options.runId` names, when it exists: it is not executed again. */
+  readonly stored?: RunResponse;
 }
 
 /**
@@ -48,7 +51,41 @@ async function claimSession(
   input: unknown,
   settings: RunSettings,
 ): Promise<OpenedSession> {
-  const binding = await storage.openRun({
+  // A run id given by the caller may name a run that exists already: it runs once.
+  const chosen = settings.runId !== undefined && settings.adopt !== true;
+  if (chosen) {
+    const stored = await storedRun(storage, workflow, ids.runId, settings.signal);
+    if (stored !== undefined)
+      return { binding: undefined, sessionState: () => ({}), history: [], stored };
+  }
+  let binding: SessionRun;
+  try {
+    binding = await openRun(storage, workflow, ids, input, settings);
+  } catch (error) {
+    // Started at the same moment elsewhere (the run's row exists now): that one runs.
+    const stored = chosen ? await storage.getRun(ids.runId).catch(() => undefined) : undefined;
+    if (stored === undefined) throw error;
+    const finished = await storedRun(storage, workflow, ids.runId, settings.signal);
+    if (finished === undefined) throw error;
+    return { binding: undefined, sessionState: () => ({}), history: [], stored: finished };
+  }
+  const sessionState = () =>
+    mergeSessionState(
+      binding.session?.sessionState ?? {},
+      settings.sessionState ?? {},
+      settings.overwriteSessionState,
+    );
+  return { binding, sessionState, history: binding.history };
+}
+
+function openRun(
+  storage: WorkflowStorage,
+  workflow: Workflow,
+  ids: RunIds,
+  input: unknown,
+  settings: RunSettings,
+): Promise<SessionRun> {
+  return storage.openRun({
     sessionId: ids.sessionId,
     runId: ids.runId,
     workflowId: workflow.id,
@@ -58,14 +95,8 @@ async function claimSession(
     input,
     historyLimit: settings.historyLimit,
     signal: settings.signal,
+    adopt: settings.adopt,
   });
-  const sessionState = () =>
-    mergeSessionState(
-      binding.session?.sessionState ?? {},
-      settings.sessionState ?? {},
-      settings.overwriteSessionState,
-    );
-  return { binding, sessionState, history: binding.history };
 }
 
 /**

@@ -139,17 +139,24 @@ describe("postgresStorage", () => {
       "buddy_sessions_migrations",
       "buddy_sessions_migrations_lock",
       "buddy_sessions_runs",
+      "buddy_sessions_steps",
       "other_4",
       "other_4_migrations",
       "other_4_migrations_lock",
       "other_4_runs",
+      "other_4_steps",
       "other_5",
       "other_5_migrations",
       "other_5_migrations_lock",
       "other_5_runs",
+      "other_5_steps",
     ]);
     const applied = await query(`select name from "${schema}".buddy_sessions_migrations`);
-    expect(applied).toEqual([{ name: "0001_sessions_and_runs" }, { name: "0002_previous_run_id" }]);
+    expect(applied).toEqual([
+      { name: "0001_sessions_and_runs" },
+      { name: "0002_previous_run_id" },
+      { name: "0003_steps" },
+    ]);
     expect((await many[3]?.readSession("s0"))?.sessionState).toEqual({ i: 0 });
   });
 
@@ -170,9 +177,14 @@ describe("postgresStorage", () => {
       "buddy_sessions_migrations",
       "buddy_sessions_migrations_lock",
       "buddy_sessions_runs",
+      "buddy_sessions_steps",
     ]);
     const applied = await query(`select name from "${schema}".buddy_sessions_migrations`);
-    expect(applied).toEqual([{ name: "0001_sessions_and_runs" }, { name: "0002_previous_run_id" }]);
+    expect(applied).toEqual([
+      { name: "0001_sessions_and_runs" },
+      { name: "0002_previous_run_id" },
+      { name: "0003_steps" },
+    ]);
   });
 
   it("creates its schema, keeps everything in it, and stores values as json", async () => {

@@ -1,7 +1,7 @@
 import { BuddyError, LeaseLostError, SessionConflictError } from "../../errors.js";
 import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
-import type { StepWrite } from "../step-record.js";
+import type { StepRecord, StepWrite } from "../step-record.js";
 import type { WorkflowSession } from "../workflow-session.js";
 import type { RunOutcome, SessionRun } from "../workflow-storage.js";
 import type { CachedHistory } from "./history-cache.js";
@@ -61,6 +61,7 @@ export class KyselySessionRun implements SessionRun {
     claim: RunClaim,
     readonly session: WorkflowSession | undefined,
     readonly history: readonly RunResponse[],
+    readonly journal?: ReadonlyMap<string, readonly StepRecord[]>,
   ) {
     this.#store = store;
     this.#ledger = ledger;

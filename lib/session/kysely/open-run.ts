@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { RunNotRunningError } from "../../errors.js";
 import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
+import type { StepRecord } from "../step-record.js";
 import type { OpenRunRequest, SessionRun } from "../workflow-storage.js";
 import type { HistoryCache } from "./history-cache.js";
 import { endFailedRun, KyselySessionRun } from "./kysely-session-run.js";
@@ -11,6 +13,7 @@ import { decodeHistoryRow, type HistoryRow } from "./run-rows.js";
 import type { SessionQueue } from "./session-queue.js";
 import { decodeSession } from "./session-rows.js";
 import { toNumber } from "./session-table.js";
+import { decodeStep } from "./step-rows.js";
 import type { StoreContext } from "./store-context.js";
 
 /** What a store tracks about the runs it has open. */
@@ -69,11 +72,13 @@ export async function openSessionRun(
       historyLimit: limit,
       historyAfter: cached?.afterRunId,
       takeOver: active.deadLeases.get(sessionId) ?? null,
+      adopt: request.adopt === true,
     };
     claimed = await claimLease(ledger, write, deadline, store.busyTimeoutMs, signal);
     active.deadLeases.delete(sessionId);
     const { row } = claimed;
     const session = claimed.created ? undefined : decodeSession(row);
+    const journal = request.adopt === true ? await adoptedJournal(store, runId) : undefined;
     const known =
       claimed.history === undefined
         ? cached
@@ -104,17 +109,60 @@ export async function openSessionRun(
       releaseSlot,
       history: known,
     };
-    return new KyselySessionRun(store, ledger, active, claim, session, history);
+    return new KyselySessionRun(store, ledger, active, claim, session, history, journal);
   } catch (error) {
     active.history.forget(sessionId);
-    if (claimed !== undefined)
+    if (claimed === undefined) {
+      // The claim failed without an answer (a lost reply): it may have been made. If so, the
+      // session's next claim here takes the lease over and ends this run as abandoned.
+      active.deadLeases.set(sessionId, owner);
+    } else if (error instanceof RunNotRunningError) {
+      // Nothing to continue: only give the session back.
+      await Promise.resolve()
+        .then(() => ledger.release(sessionId, owner))
+        .catch(() => active.deadLeases.set(sessionId, owner));
+    } else {
       await endFailedRun(ledger, active, { sessionId, runId, owner }, error);
-    // The claim failed without an answer (a lost reply): it may have been made. If so, the
-    // session's next claim here takes the lease over and ends this run as abandoned.
-    else active.deadLeases.set(sessionId, owner);
+    }
     releaseSlot();
     throw error;
   }
+}
+
+/**
+ * What run `runId`, taken over to be continued, journaled (its child runs' steps too, by run
+ * id). Refuses with `RunNotRunningError` a run that is no longer `running`: another process
+ * finished it first.
+ */
+async function adoptedJournal(
+  store: StoreContext,
+  runId: string,
+): Promise<ReadonlyMap<string, readonly StepRecord[]>> {
+  const { db, tables } = store;
+  const run = await db
+    .selectFrom(tables.runs)
+    .select(["status", "session_id"])
+    .where("run_id", "=", runId)
+    .executeTakeFirst();
+  if (run?.status !== "running") {
+    throw new RunNotRunningError(
+      `Run "${runId}" is ${run === undefined ? "not stored" : `already ${run.status}`}: there is nothing to continue`,
+    );
+  }
+  const rows = await db
+    .selectFrom(tables.steps)
+    .selectAll()
+    .where("root_run_id", "=", runId)
+    .orderBy("run_id")
+    .orderBy("seq")
+    .execute();
+  const journal = new Map<string, StepRecord[]>();
+  for (const row of rows) {
+    const steps = journal.get(row.run_id) ?? [];
+    steps.push(decodeStep(row, run.session_id));
+    journal.set(row.run_id, steps);
+  }
+  return journal;
 }
 
 /** The row limit for a `historyLimit` (a whole number ≥ 0, or Infinity for all). */

@@ -35,6 +35,8 @@ export interface ClaimWrite {
   readonly historyAfter: string | undefined;
   /** An owner of this process whose lease outlived its run: the claim takes it over. */
   readonly takeOver: string | null;
+  /** Continue the stored run `runId` (its process died): record no new run, abandon not it. */
+  readonly adopt: boolean;
 }
 
 /** A claim that got the lease. */

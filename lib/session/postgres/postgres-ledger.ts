@@ -20,7 +20,8 @@ import {
 import type { StoreDatabase } from "../kysely/store-tables.js";
 import { isLockTimeout } from "./connection-error.js";
 
-type ClaimStatement = ClaimParams & { input: string; abandoned: string };
+/** The claim's parameters; `fresh` is `"yes"` to record a new run, `"no"` to continue one. */
+type ClaimStatement = ClaimParams & { input: string; abandoned: string; fresh: string };
 type FinishStatement = SaveParams & EndRunParams & { extraData: string; stateExtra?: string };
 
 /** A `with` clause's query creator, seen as one on the store's tables only. */
@@ -50,7 +51,7 @@ export class PostgresLedger implements RunLedger {
     const json = (value: string) => sql<string>`cast(${value} as json)`;
     const bigint = (value: number) => sql<number>`cast(${value} as bigint)`;
     this.#claim = new QueryTemplate(
-      [...claimKeys("clock"), "input", "abandoned"],
+      [...claimKeys("clock"), "input", "abandoned", "fresh"],
       (p: ClaimStatement) =>
         db
           .with("claim", (qc) => s.claim(qc, p).returningAll())
@@ -58,7 +59,8 @@ export class PostgresLedger implements RunLedger {
           .with("abandon", (qc) =>
             s
               .abandonRun(tablesOf(qc), { error: p.abandoned, now: p.now })
-              .where(sql<boolean>`run_id = (select previous_run_id from claim)`),
+              .where(sql<boolean>`run_id = (select previous_run_id from claim)`)
+              .where("run_id", "!=", p.runId),
           )
           .with("start", (qc) =>
             qc
@@ -84,6 +86,7 @@ export class PostgresLedger implements RunLedger {
               .expression((eb) =>
                 eb
                   .selectFrom("claim")
+                  .where(sql<boolean>`${p.fresh} = 'yes'`)
                   .select([
                     sql<string>`cast(${p.runId} as text)`.as("run_id"),
                     "claim.session_id",
@@ -167,6 +170,7 @@ export class PostgresLedger implements RunLedger {
       staleExpires: null,
       input: write.input,
       abandoned,
+      fresh: write.adopt ? "no" : "yes",
     });
     const [row] = rows;
     if (row === undefined) return undefined;

@@ -101,9 +101,13 @@ export class SqliteLedger implements RunLedger {
       }
       this.#leases.forget(id);
       const previous = row.previous_run_id;
-      if (previous !== null) q.abandonRun.run({ runId: previous, error: abandoned, now });
+      if (previous !== null && previous !== runId) {
+        q.abandonRun.run({ runId: previous, error: abandoned, now });
+      }
       const seq = Number(row.run_count);
-      q.startRun.run({ runId, id, workflowId: write.workflowId, seq, input: write.input, now });
+      if (!write.adopt) {
+        q.startRun.run({ runId, id, workflowId: write.workflowId, seq, input: write.input, now });
+      }
       const history =
         previous !== null && previous === write.historyAfter
           ? undefined

@@ -1,0 +1,236 @@
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  defineWorkflow,
+  execute,
+  RunIdConflictError,
+  recoverRuns,
+  run,
+  UnstorableValueError,
+  type WorkflowEvent,
+  type WorkflowStorage,
+} from "buddy-ai";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { settle } from "../session/conformance-support.js";
+import { durableAsync, durableGenerator, durableWorkflows } from "../support/durable-workflows.js";
+import { type StoreConnection, type StoreHandle, storeFactories } from "../support/stores.js";
+
+const quiet = { warn: () => {}, debug: () => {} };
+const leaseMs = 1_000;
+const root = join(import.meta.dirname, "..", "..");
+
+/** Runs `workflow` with `input` in a process of its own, which kills itself inside a step. */
+function crashingRun(
+  connection: StoreConnection,
+  workflow: string,
+  sessionId: string,
+  runId: string,
+  input: { log: string; killAt: number },
+): Promise<NodeJS.Signals | null> {
+  const task = JSON.stringify({ connection, workflow, sessionId, runId, input, leaseMs });
+  const worker = join(root, "spec", "support", "durable-worker.ts");
+  const child = spawn(process.execPath, ["--import", "tsx", worker, task], {
+    cwd: root,
+    env: { ...process.env, BUDDY_DURABLE_WORKER: "1" },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  return new Promise((resolve) => child.once("exit", (_code, signal) => resolve(signal)));
+}
+
+async function executions(log: string): Promise<string[]> {
+  const text = await readFile(log, "utf8").catch(() => "");
+  return text.split("\n").filter((line) => line !== "");
+}
+
+describe.each(storeFactories)("durable runs: $name", (factory) => {
+  let handle: StoreHandle;
+  let storage: WorkflowStorage;
+  let dir: string;
+  beforeEach(async () => {
+    handle = await factory.create();
+    storage = handle.open({ leaseMs });
+    dir = await mkdtemp(join(tmpdir(), "buddy-durable-"));
+  });
+  afterEach(async () => {
+    await handle.cleanup();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("journals each step's result, streams StepStarted and StepCompleted, and lists the steps", async () => {
+    const log = join(dir, "log");
+    const events: WorkflowEvent[] = [];
+    for await (const event of execute(
+      durableGenerator,
+      { log, killAt: -1 },
+      { storage, sessionId: "s" },
+    )) {
+      events.push(event);
+    }
+    expect(events.map((e) => e.event)).toEqual([
+      "WorkflowStarted",
+      ...["reserve", "charge", "notify"].flatMap(() => [
+        "StepStarted",
+        "StepCompleted",
+        "RunResponseContent",
+      ]),
+      "WorkflowCompleted",
+    ]);
+    const [runRow] = await storage.listRuns("s");
+    const steps = await storage.listSteps(runRow?.runId ?? "");
+    expect(steps.map((s) => [s.seq, s.name, s.status, s.output])).toEqual([
+      [0, "reserve", "completed", "reserve#1"],
+      [1, "charge", "completed", "charge#1"],
+      [2, "notify", "completed", "notify#1"],
+    ]);
+    expect((await storage.getRun(runRow?.runId ?? ""))?.content).toBe(
+      "reserve#1; charge#1; notify#1; ",
+    );
+    expect(await storage.getRun("no-such-run")).toBeUndefined();
+  });
+
+  it("counts attempts of a retried step, and refuses an unstorable result by the step's name", async () => {
+    const flaky = defineWorkflow(async function flaky(ctx) {
+      const attempts = await ctx.step(
+        "flaky",
+        ({ attempt }) => {
+          if (attempt < 3) throw new Error(`attempt ${attempt} failed`);
+          return attempt;
+        },
+        { retry: { attempts: 3, backoffMs: 1 } },
+      );
+      return `succeeded on attempt ${attempts}`;
+    });
+    const done = await run(flaky, undefined, { storage, sessionId: "r", logger: quiet });
+    expect(done.content).toBe("succeeded on attempt 3");
+    expect((await storage.listSteps(done.runId)).map((s) => s.output)).toEqual([3]);
+    const unstorable = defineWorkflow(async function unstorable(ctx) {
+      await ctx.step("callback", () => () => "a function");
+      return "never";
+    });
+    const { error } = await settle(
+      run(unstorable, undefined, { storage, sessionId: "u", logger: quiet }),
+    );
+    expect(error).toBeInstanceOf(UnstorableValueError);
+    expect(String(error)).toMatch(/step #0 "callback"/);
+  });
+
+  it("runs a given runId once: a second start streams the stored outcome", async () => {
+    const log = join(dir, "log");
+    const runId = randomUUID();
+    const first = await run(durableAsync, { log, killAt: -1 }, { storage, sessionId: "i", runId });
+    const events: WorkflowEvent[] = [];
+    for await (const event of execute(
+      durableAsync,
+      { log, killAt: -1 },
+      { storage, sessionId: "i", runId },
+    )) {
+      events.push(event);
+    }
+    expect(events.map((e) => e.event)).toEqual(["WorkflowStarted", "WorkflowCompleted"]);
+    expect(events.at(-1)).toMatchObject({ content: first.content, runId });
+    // Two starts at once: one execution.
+    const twice = randomUUID();
+    const both = await Promise.all([
+      run(durableAsync, { log, killAt: -1 }, { storage, sessionId: "j", runId: twice }),
+      run(
+        durableAsync,
+        { log, killAt: -1 },
+        { storage: handle.open({ leaseMs }), sessionId: "j", runId: twice },
+      ),
+    ]);
+    expect(both[0].content).toBe(both[1].content);
+    expect(await executions(log)).toHaveLength(6); // three steps, two executions
+    const other = await settle(
+      run(durableGenerator, { log, killAt: -1 }, { storage, sessionId: "i", runId }),
+    );
+    expect(other.error).toBeInstanceOf(RunIdConflictError);
+  });
+
+  if (factory.sharedAcrossProcesses) {
+    describe.each([
+      ["an async generator", durableGenerator],
+      ["an async function", durableAsync],
+    ])("%s, its process killed", (_style, workflow) => {
+      it.each([0, 1, 2])(
+        "inside step %i: recoverRuns finishes it; journaled steps ran once, the cut one at most twice",
+        async (killAt) => {
+          const log = join(dir, `log-${killAt}`);
+          const runId = randomUUID();
+          const sessionId = `crash-${killAt}`;
+          const connection = handle.connection as StoreConnection;
+          const signal = await crashingRun(connection, workflow.name, sessionId, runId, {
+            log,
+            killAt,
+          });
+          expect(signal).toBe("SIGKILL");
+          expect((await storage.getRun(runId))?.status).toBe("running");
+          await new Promise((resolve) => setTimeout(resolve, leaseMs));
+          const [recovered, ...more] = await recoverRuns({ storage, workflows: durableWorkflows });
+          expect(more).toEqual([]);
+          expect(recovered?.status).toBe("completed");
+          const ran = await executions(log);
+          const names = ["reserve", "charge", "notify"];
+          for (const [i, name] of names.entries()) {
+            const times = ran.filter((line) => line === name).length;
+            expect(times).toBe(i === killAt ? 2 : 1);
+          }
+          // The same content and state as a run that was never interrupted.
+          const clean = await run(
+            workflow,
+            { log: join(dir, "clean"), killAt: -1 },
+            {
+              storage,
+              sessionId: `clean-${killAt}`,
+            },
+          );
+          expect(recovered?.content).toEqual(clean.content);
+          expect((await storage.readSession(sessionId))?.sessionState).toEqual(
+            (await storage.readSession(`clean-${killAt}`))?.sessionState,
+          );
+          expect((await storage.listRuns(sessionId)).map((r) => r.status)).toEqual(["completed"]);
+          // Nothing left to recover; a second call finds nothing.
+          expect(await recoverRuns({ storage, workflows: durableWorkflows })).toEqual([]);
+        },
+        30_000,
+      );
+    });
+
+    it("two processes recovering at once continue each run once", async () => {
+      const log = join(dir, "log");
+      const connection = handle.connection as StoreConnection;
+      const runIds = [randomUUID(), randomUUID()];
+      for (const [i, runId] of runIds.entries()) {
+        await crashingRun(connection, durableAsync.name, `twice-${i}`, runId, { log, killAt: 2 });
+      }
+      await new Promise((resolve) => setTimeout(resolve, leaseMs));
+      const [a, b] = await Promise.all([
+        recoverRuns({ storage, workflows: durableWorkflows }),
+        recoverRuns({ storage: handle.open({ leaseMs }), workflows: durableWorkflows }),
+      ]);
+      expect([...(a ?? []), ...(b ?? [])].map((r) => r.runId).sort()).toEqual([...runIds].sort());
+      const notified = (await executions(log)).filter((line) => line === "notify");
+      expect(notified).toHaveLength(4); // each run: once cut, once recovered
+    }, 30_000);
+
+    it("fails a replay that calls another step than its journal has, and keeps the journal", async () => {
+      const log = join(dir, "log");
+      const runId = randomUUID();
+      await crashingRun(handle.connection as StoreConnection, durableAsync.name, "nd", runId, {
+        log,
+        killAt: 1,
+      });
+      await new Promise((resolve) => setTimeout(resolve, leaseMs));
+      const changed = defineWorkflow({
+        name: "durable-async", // the same workflow, its code changed: another first step
+        run: async (ctx) => ctx.step("refund", () => "refunded"),
+      });
+      const [failed] = await recoverRuns({ storage, workflows: [changed], logger: quiet });
+      expect(failed?.status).toBe("error");
+      expect(failed?.error).toMatch(/step #0 "refund", but its journal has "reserve"/);
+      expect((await storage.listSteps(runId)).map((s) => s.name)).toEqual(["reserve"]);
+    }, 30_000);
+  }
+});

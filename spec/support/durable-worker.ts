@@ -1,0 +1,26 @@
+/**
+ * A worker process for the durable-run specs: runs one durable workflow (by name) on a shared
+ * store with its input, which makes it kill itself inside one of its steps.
+ */
+import { run } from "buddy-ai";
+import { durableWorkflows } from "./durable-workflows.js";
+import { openStoreConnection, type StoreConnection } from "./stores.js";
+
+const task = JSON.parse(process.argv[2] ?? "{}") as {
+  connection: StoreConnection;
+  workflow: string;
+  sessionId: string;
+  runId: string;
+  input: { log: string; killAt: number };
+  leaseMs: number;
+};
+const workflow = durableWorkflows.find((w) => w.name === task.workflow);
+if (workflow === undefined) throw new Error(`no workflow ${task.workflow}`);
+const storage = openStoreConnection(task.connection, { leaseMs: task.leaseMs });
+await run(workflow, task.input, {
+  storage,
+  sessionId: task.sessionId,
+  runId: task.runId,
+  logger: { warn: () => {}, debug: () => {} },
+});
+await storage.close();
