@@ -139,6 +139,10 @@ export class RunContext implements WorkflowContext, ParentRun {
     return this.#journal !== undefined && this.#replayed < this.#journal.length;
   }
 
+  abort(reason: unknown): void {
+    this.#cancellation.abort(reason);
+  }
+
   emit(event: WorkflowEvent): void {
     this.#pending ??= [];
     this.#pending.push(event);

@@ -1,5 +1,10 @@
-import { InvalidOptionError, NonDeterminismError, ReplayedStepError } from "../errors.js";
-import type { StepRecord } from "../session/step-record.js";
+import {
+  InvalidOptionError,
+  LeaseLostError,
+  NonDeterminismError,
+  ReplayedStepError,
+} from "../errors.js";
+import type { StepRecord, StepWrite } from "../session/step-record.js";
 import type { SessionRun } from "../session/workflow-storage.js";
 import type { StepInfo, StepOptions } from "../workflow/step-options.js";
 import type { WorkflowEvent } from "./run-event.js";
@@ -17,6 +22,8 @@ export interface StepHost {
   journaled(seq: number): StepRecord | undefined;
   /** Queues an event for the run's stream. */
   emit(event: WorkflowEvent): void;
+  /** Aborts the run's signal with `reason` (the run lost its claim: its other work stops). */
+  abort(reason: unknown): void;
 }
 
 /**
@@ -64,7 +71,7 @@ export async function runStep<T>(
   // A step cut short by the run's cancellation did not end: replay runs it again.
   host.signal.throwIfAborted();
   const endedAt = Date.now();
-  await host.binding?.recordStep?.({
+  await journal(host, {
     runId: host.runId,
     seq,
     name,
@@ -85,6 +92,16 @@ export async function runStep<T>(
   });
   if (failed) throw failure;
   return output as T;
+}
+
+/** Journals `step` when the run has a store; a run that lost its claim stops (signal aborted). */
+async function journal(host: StepHost, step: StepWrite): Promise<void> {
+  try {
+    await host.binding?.recordStep?.(step);
+  } catch (error) {
+    if (error instanceof LeaseLostError) host.abort(error);
+    throw error;
+  }
 }
 
 function retryOf(name: string, options: StepOptions | undefined) {

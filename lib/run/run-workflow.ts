@@ -1,4 +1,4 @@
-import { AbortError, InvalidOptionError } from "../errors.js";
+import { AbortError, InvalidOptionError, LeaseLostError } from "../errors.js";
 import { validateInput } from "../workflow/validate-input.js";
 import type { Workflow } from "../workflow/workflow.js";
 import { ContentAccumulator, type ContentStep } from "./content-accumulator.js";
@@ -156,7 +156,8 @@ export async function* runWorkflow(
     if (ended) throw error;
     ended = true;
     await closeWorkflowSource(source);
-    if (cancellation.aborted) {
+    // A run that lost its claim aborts its signal (to stop its other work) but fails, as it is.
+    if (cancellation.aborted && !(error instanceof LeaseLostError)) {
       const abort = cancellation.toAbortError(error);
       response.status = "cancelled";
       response.error = abort.message;

@@ -15,7 +15,12 @@ import {
 } from "buddy-ai";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { settle } from "../session/conformance-support.js";
-import { durableAsync, durableGenerator, durableWorkflows } from "../support/durable-workflows.js";
+import {
+  durableAsync,
+  durableGenerator,
+  durableStall,
+  durableWorkflows,
+} from "../support/durable-workflows.js";
 import { type StoreConnection, type StoreHandle, storeFactories } from "../support/stores.js";
 
 const quiet = { warn: () => {}, debug: () => {} };
@@ -213,6 +218,47 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
       expect([...(a ?? []), ...(b ?? [])].map((r) => r.runId).sort()).toEqual([...runIds].sort());
       const notified = (await executions(log)).filter((line) => line === "notify");
       expect(notified).toHaveLength(4); // each run: once cut, once recovered
+    }, 30_000);
+
+    it("a worker stalled past its lease journals nothing more: LeaseLostError", async () => {
+      const log = join(dir, "log");
+      const runId = randomUUID();
+      const task = JSON.stringify({
+        connection: handle.connection,
+        workflow: durableStall.name,
+        sessionId: "stall",
+        runId,
+        input: { log, killAt: -1 },
+        leaseMs,
+      });
+      const worker = spawn(
+        process.execPath,
+        ["--import", "tsx", join(root, "spec", "support", "durable-worker.ts"), task],
+        { cwd: root, env: { ...process.env, BUDDY_DURABLE_WORKER: "1" } },
+      );
+      let out = "";
+      worker.stdout.setEncoding("utf8");
+      worker.stdout.on("data", (chunk: string) => {
+        out += chunk;
+      });
+      const exited = new Promise((resolve) => worker.once("exit", resolve));
+      try {
+        while (!out.includes("stalled")) await new Promise((resolve) => setTimeout(resolve, 20));
+        // The session is taken over while the worker is stopped.
+        const other = await run(async () => "took over", undefined, {
+          storage: handle.open({ leaseMs, busyTimeoutMs: 10_000 }),
+          sessionId: "stall",
+        });
+        expect(other.content).toBe("took over");
+        worker.kill("SIGCONT");
+        await exited;
+      } finally {
+        worker.kill("SIGKILL");
+      }
+      expect(out).toContain("failed LeaseLostError");
+      expect((await storage.listSteps(runId)).map((s) => s.name)).toEqual(["reserve"]);
+      expect((await executions(log)).filter((line) => line === "charge")).toHaveLength(1);
+      expect((await storage.getRun(runId))?.status).toBe("error");
     }, 30_000);
 
     it("fails a replay that calls another step than its journal has, and keeps the journal", async () => {

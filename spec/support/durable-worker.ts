@@ -17,10 +17,15 @@ const task = JSON.parse(process.argv[2] ?? "{}") as {
 const workflow = durableWorkflows.find((w) => w.name === task.workflow);
 if (workflow === undefined) throw new Error(`no workflow ${task.workflow}`);
 const storage = openStoreConnection(task.connection, { leaseMs: task.leaseMs });
-await run(workflow, task.input, {
-  storage,
-  sessionId: task.sessionId,
-  runId: task.runId,
-  logger: { warn: () => {}, debug: () => {} },
-});
+try {
+  await run(workflow, task.input, {
+    storage,
+    sessionId: task.sessionId,
+    runId: task.runId,
+    logger: { warn: () => {}, debug: () => {} },
+  });
+  process.stdout.write("completed\n");
+} catch (error) {
+  process.stdout.write(`failed ${error instanceof Error ? error.name : String(error)}\n`);
+}
 await storage.close();

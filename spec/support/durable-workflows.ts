@@ -51,4 +51,21 @@ export const durableAsync = defineWorkflow({
   },
 });
 
-export const durableWorkflows = [durableGenerator, durableAsync];
+/**
+ * Journals a step, then (in a worker) says `stalled` and stops its own process (SIGSTOP) until
+ * continued; then journals a second step.
+ */
+export const durableStall = defineWorkflow({
+  name: "durable-stall",
+  run: async (ctx, input: DurableInput) => {
+    await step(ctx, 0, input);
+    if (process.env.BUDDY_DURABLE_WORKER === "1") {
+      process.stdout.write("stalled\n");
+      process.kill(process.pid, "SIGSTOP");
+    }
+    await step(ctx, 1, input);
+    return "both steps";
+  },
+});
+
+export const durableWorkflows = [durableGenerator, durableAsync, durableStall];
