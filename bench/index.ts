@@ -1,5 +1,6 @@
 /** Runs every benchmark in one process; each prints our figure beside its native baseline. */
 import { main as agentOverhead } from "./agent-overhead.js";
+import { main as durableSteps } from "./durable-steps.js";
 import { main as postgresSession } from "./postgres-session.js";
 import { main as sqliteSession } from "./sqlite-session.js";
 import { main as workflowStream } from "./workflow-stream.js";
@@ -8,6 +9,7 @@ const benches: [string, () => Promise<void>][] = [
   ["workflow-stream", workflowStream],
   ["sqlite-session", sqliteSession],
   ["postgres-session", postgresSession],
+  ["durable-steps", durableSteps],
   ["agent-overhead", agentOverhead],
 ];
 const only = process.argv[2];

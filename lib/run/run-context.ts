@@ -96,6 +96,11 @@ export class RunContext implements WorkflowContext, ParentRun {
     return this.#cancellation.signal;
   }
 
+  /** Whether the run is cancelled, without making its signal. */
+  get aborted(): boolean {
+    return this.#cancellation.aborted;
+  }
+
   recordUsage(callId: string, usage: RunMetrics): void {
     this.#counted ??= new Set();
     if (this.#counted.has(callId)) return;

@@ -15,7 +15,10 @@ export interface StepHost {
   readonly sessionId: string;
   readonly workflowId: string;
   readonly parentRunId: string | undefined;
+  /** The run's signal (made on first use: most steps never read it). */
   readonly signal: AbortSignal;
+  /** Whether the run is cancelled (without making its signal). */
+  readonly aborted: boolean;
   /** The claimed session (a child run's is its top-level run's); undefined without a store. */
   readonly binding: SessionRun | undefined;
   /** This run's journaled step at `seq`, when the run is replayed. */
@@ -56,20 +59,20 @@ export async function runStep<T>(
   let failure: unknown;
   let failed = false;
   for (let attempt = 1; ; attempt++) {
-    host.signal.throwIfAborted();
+    if (host.aborted) host.signal.throwIfAborted();
     try {
-      output = await fn({ signal: host.signal, attempt, idempotencyKey });
+      output = await fn(new Attempt(host, attempt, idempotencyKey));
       failed = false;
       break;
     } catch (error) {
       failed = true;
       failure = error;
-      if (attempt >= attempts || host.signal.aborted) break;
+      if (attempt >= attempts || host.aborted) break;
       await pause(backoffMs * 2 ** (attempt - 1), host.signal);
     }
   }
   // A step cut short by the run's cancellation did not end: replay runs it again.
-  host.signal.throwIfAborted();
+  if (host.aborted) host.signal.throwIfAborted();
   const endedAt = Date.now();
   await journal(host, {
     runId: host.runId,
@@ -101,6 +104,22 @@ async function journal(host: StepHost, step: StepWrite): Promise<void> {
   } catch (error) {
     if (error instanceof LeaseLostError) host.abort(error);
     throw error;
+  }
+}
+
+/** What one attempt of a step's function gets; the run's signal is made only when read. */
+class Attempt implements StepInfo {
+  readonly #host: StepHost;
+  constructor(
+    host: StepHost,
+    readonly attempt: number,
+    readonly idempotencyKey: string,
+  ) {
+    this.#host = host;
+  }
+
+  get signal(): AbortSignal {
+    return this.#host.signal;
   }
 }
 
