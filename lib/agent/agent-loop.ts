@@ -1,4 +1,5 @@
 import { AbortError } from "../errors.js";
+import { durableStepsOf } from "../run/durable-steps.js";
 import { newRunId } from "../run/ids.js";
 import type { Message, ToolCall } from "../run/message.js";
 import type { AgentEvent } from "../run/run-event.js";
@@ -39,6 +40,7 @@ export async function* runAgent<Output>(
     options.recordUsage?.(runId, { ...metrics });
   };
   let settled = false;
+  const durable = durableStepsOf(options);
 
   yield { event: "RunStarted", ...stamp(), model: spec.model.id };
   try {
@@ -57,7 +59,17 @@ export async function* runAgent<Output>(
         signal,
         ...(spec.responseFormat === undefined ? {} : { responseFormat: spec.responseFormat }),
       };
-      for await (const chunk of spec.model.stream(request)) {
+      // With a durable run's ctx, each model turn is a journaled step: replay reuses it.
+      const turn = durable?.begin(`${agentName}: model`);
+      const recordedTurn = turn?.recorded?.output as RecordedTurn | undefined;
+      const turnStarted = Date.now();
+      const turnUsage: RunMetrics = {};
+      if (recordedTurn !== undefined) {
+        text = recordedTurn.text;
+        calls.push(...recordedTurn.calls);
+        addUsage(metrics, recordedTurn.usage);
+      }
+      for await (const chunk of recordedTurn === undefined ? spec.model.stream(request) : []) {
         if (chunk.type === "text-delta") {
           text += chunk.text;
           // The hot path: one flat literal per delta, no spreads.
@@ -74,7 +86,12 @@ export async function* runAgent<Output>(
           calls.push({ id: chunk.id, name: chunk.name, arguments: chunk.arguments });
         } else if (chunk.type === "usage") {
           addUsage(metrics, chunk.usage);
+          addUsage(turnUsage, chunk.usage);
         }
+      }
+      if (turn !== undefined && recordedTurn === undefined) {
+        const saved: RecordedTurn = { text, calls, usage: turnUsage };
+        await durable?.record(turn.seq, `${agentName}: model`, "model", saved, turnStarted);
       }
       if (calls.length === 0) {
         conversation.push({ role: "assistant", content: text });
@@ -83,7 +100,10 @@ export async function* runAgent<Output>(
       conversation.push({ role: "assistant", content: text || null, toolCalls: calls });
       if (round >= spec.maxToolRounds) throw new ToolLoopLimitError(agentName, spec.maxToolRounds);
 
-      for (const call of calls) {
+      // With a durable run's ctx, each tool result is a journaled step too: replay reuses it.
+      const steps = calls.map((call) => durable?.begin(`${agentName}: tool ${call.name}`));
+      for (const [i, call] of calls.entries()) {
+        if (steps[i]?.recorded !== undefined) continue;
         yield {
           event: "ToolCallStarted",
           ...stamp(),
@@ -93,12 +113,34 @@ export async function* runAgent<Output>(
         };
       }
       // Tools of one round run concurrently; their results are reported in the model's order.
-      const outcomes = calls.map((call) => callTool(spec.tools, call, signal));
+      const toolStarted = Date.now();
+      const outcomes = calls.map((call, i) => {
+        const recordedOutcome = steps[i]?.recorded?.output as ToolOutcome | undefined;
+        return recordedOutcome === undefined
+          ? callTool(spec.tools, call, signal)
+          : Promise.resolve(recordedOutcome);
+      });
       for (const pending of outcomes) pending.catch(() => {});
       for (const [i, call] of calls.entries()) {
         // A tool that ignores its signal must not keep an aborted run waiting.
         const outcome = await untilAborted(outcomes[i] as (typeof outcomes)[number], signal);
         conversation.push({ role: "tool", toolCallId: call.id, content: outcome.content });
+        const step = steps[i];
+        if (step?.recorded !== undefined) continue;
+        if (step !== undefined) {
+          const saved: ToolOutcome = {
+            content: outcome.content,
+            result: outcome.result,
+            isError: outcome.isError,
+          };
+          await durable?.record(
+            step.seq,
+            `${agentName}: tool ${call.name}`,
+            "tool",
+            saved,
+            toolStarted,
+          );
+        }
         yield {
           event: "ToolCallCompleted",
           ...stamp(),
@@ -139,6 +181,20 @@ export async function* runAgent<Output>(
     if (!settled) controller.abort(new AbortError(`Agent "${agentName}" run was stopped`));
     record();
   }
+}
+
+/** A model turn as journaled: its text, its tool calls and its token usage. */
+interface RecordedTurn {
+  readonly text: string;
+  readonly calls: readonly ToolCall[];
+  readonly usage: RunMetrics;
+}
+
+/** A tool call's outcome as journaled. */
+interface ToolOutcome {
+  readonly content: string;
+  readonly result: unknown;
+  readonly isError: boolean;
 }
 
 function abortError(signal: AbortSignal): AbortError {

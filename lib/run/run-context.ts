@@ -4,6 +4,7 @@ import type { StepInfo, StepOptions } from "../workflow/step-options.js";
 import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
 import type { WorkflowContext } from "../workflow/workflow-context.js";
 import { drainToResponse } from "./drain.js";
+import { type DurableSteps, durableSteps } from "./durable-steps.js";
 import type { Logger } from "./logger.js";
 import type { RunCancellation } from "./run-cancellation.js";
 import type { WorkflowEvent } from "./run-event.js";
@@ -11,7 +12,7 @@ import type { ParentRun, RunSettings } from "./run-link.js";
 import { addUsage, type RunMetrics } from "./run-metrics.js";
 import type { RunRecorder } from "./run-recorder.js";
 import type { RunResponse } from "./run-response.js";
-import { runStep } from "./run-step.js";
+import { journal, replayed, runStep } from "./run-step.js";
 import { runWorkflow } from "./run-workflow.js";
 import { replacementState } from "./session-binding.js";
 import { toWorkflow } from "./to-workflow.js";
@@ -64,6 +65,7 @@ export class RunContext implements WorkflowContext, ParentRun {
   #replayed = 0;
   /** Step events waiting to join the run's stream (see {@link takeEvents}). */
   #pending: WorkflowEvent[] | undefined;
+  #durable: DurableSteps | undefined;
 
   constructor(fields: RunContextFields) {
     this.runId = fields.runId;
@@ -124,6 +126,29 @@ export class RunContext implements WorkflowContext, ParentRun {
   step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options?: StepOptions): Promise<T> {
     // The position is taken now, synchronously: steps started together keep their order.
     return runStep(this, this.#steps++, name, fn, options);
+  }
+
+  /** Journaling for agents given this context; only a run with a store has it. */
+  get [durableSteps](): DurableSteps | undefined {
+    if (this.binding?.recordStep === undefined) return undefined;
+    this.#durable ??= {
+      begin: (name) => {
+        const seq = this.#steps++;
+        return { seq, recorded: replayed(this, seq, name) };
+      },
+      record: (seq, name, kind, output, startedAt) =>
+        journal(this, {
+          runId: this.runId,
+          seq,
+          name,
+          kind,
+          status: "completed",
+          output,
+          startedAt,
+          endedAt: Date.now(),
+        }),
+    };
+    return this.#durable;
   }
 
   /** The claimed session: this run's, or its top-level run's for a child run. */

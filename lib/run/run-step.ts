@@ -33,6 +33,15 @@ export interface StepHost {
  * One `ctx.step` call at position `seq` of its run: replayed from the journal when it is there,
  * else run (with its retries), journaled, and announced with `StepStarted` / `StepCompleted`.
  */
+/** The journal entry at `seq` for a step called `name` (replay), checked against the name. */
+export function replayed(host: StepHost, seq: number, name: string): StepRecord | undefined {
+  const recorded = host.journaled(seq);
+  if (recorded !== undefined && recorded.name !== name) {
+    throw new NonDeterminismError(host.runId, seq, recorded.name, name);
+  }
+  return recorded;
+}
+
 export async function runStep<T>(
   host: StepHost,
   seq: number,
@@ -40,9 +49,8 @@ export async function runStep<T>(
   fn: (info: StepInfo) => T | Promise<T>,
   options: StepOptions | undefined,
 ): Promise<T> {
-  const recorded = host.journaled(seq);
+  const recorded = replayed(host, seq, name);
   if (recorded !== undefined) {
-    if (recorded.name !== name) throw new NonDeterminismError(host.runId, seq, recorded.name, name);
     if (recorded.status === "error") {
       throw new ReplayedStepError(name, recorded.error ?? { name: "Error", message: "" });
     }
@@ -98,7 +106,7 @@ export async function runStep<T>(
 }
 
 /** Journals `step` when the run has a store; a run that lost its claim stops (signal aborted). */
-async function journal(host: StepHost, step: StepWrite): Promise<void> {
+export async function journal(host: StepHost, step: StepWrite): Promise<void> {
   try {
     await host.binding?.recordStep?.(step);
   } catch (error) {

@@ -13,9 +13,12 @@ import {
   type WorkflowEvent,
   type WorkflowStorage,
 } from "buddy-ai";
+import { scriptedModel } from "buddy-ai/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { settle } from "../session/conformance-support.js";
 import {
+  agentModel,
+  durableAgent,
   durableAsync,
   durableGenerator,
   durableStall,
@@ -218,6 +221,35 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
       expect([...(a ?? []), ...(b ?? [])].map((r) => r.runId).sort()).toEqual([...runIds].sort());
       const notified = (await executions(log)).filter((line) => line === "notify");
       expect(notified).toHaveLength(4); // each run: once cut, once recovered
+    }, 30_000);
+
+    it("an agent given ctx: replay does not call the model again for a finished turn", async () => {
+      const log = join(dir, "log");
+      const runId = randomUUID();
+      const connection = handle.connection as StoreConnection;
+      // The worker's model asks for the tool; the process dies inside the tool.
+      await crashingRun(connection, durableAgent.name, "agent", runId, { log, killAt: 0 });
+      expect((await storage.listSteps(runId)).map((s) => [s.name, s.kind])).toEqual([
+        ["helper: model", "model"],
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, leaseMs));
+      // Here the model knows only the final answer: a second call of the first turn would get it.
+      const model = scriptedModel(["Order 7 has shipped."]);
+      agentModel.current = model;
+      const [recovered] = await recoverRuns({ storage, workflows: durableWorkflows });
+      expect(recovered?.content).toBe("Order 7 has shipped.");
+      expect(model.calls).toHaveLength(1);
+      // The model got the journaled tool call and the tool's (live) result.
+      expect(model.calls[0]?.messages.at(-1)).toMatchObject({
+        role: "tool",
+        content: "order 7: shipped",
+      });
+      expect(await executions(log)).toEqual(["lookup", "lookup"]);
+      expect((await storage.listSteps(runId)).map((s) => s.kind)).toEqual([
+        "model",
+        "tool",
+        "model",
+      ]);
     }, 30_000);
 
     it("a worker stalled past its lease journals nothing more: LeaseLostError", async () => {

@@ -3,7 +3,8 @@
  * store with its input, which makes it kill itself inside one of its steps.
  */
 import { run } from "buddy-ai";
-import { durableWorkflows } from "./durable-workflows.js";
+import { scriptedModel } from "buddy-ai/testing";
+import { agentModel, durableWorkflows } from "./durable-workflows.js";
 import { openStoreConnection, type StoreConnection } from "./stores.js";
 
 const task = JSON.parse(process.argv[2] ?? "{}") as {
@@ -14,6 +15,11 @@ const task = JSON.parse(process.argv[2] ?? "{}") as {
   input: { log: string; killAt: number };
   leaseMs: number;
 };
+// The agent's first turn calls its tool (inside which this process may be killed).
+agentModel.current = scriptedModel([
+  { toolCalls: [{ name: "lookup", args: { id: "7" } }] },
+  "Order 7 has shipped.",
+]);
 const workflow = durableWorkflows.find((w) => w.name === task.workflow);
 if (workflow === undefined) throw new Error(`no workflow ${task.workflow}`);
 const storage = openStoreConnection(task.connection, { leaseMs: task.leaseMs });

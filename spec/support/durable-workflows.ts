@@ -5,7 +5,8 @@
  * inside that step, after the steps before it were journaled.
  */
 import { appendFileSync } from "node:fs";
-import { defineWorkflow, type WorkflowContext } from "buddy-ai";
+import { agent, defineWorkflow, type Model, tool, type WorkflowContext } from "buddy-ai";
+import { z } from "zod";
 
 export interface DurableInput {
   readonly log: string;
@@ -68,4 +69,34 @@ export const durableStall = defineWorkflow({
   },
 });
 
-export const durableWorkflows = [durableGenerator, durableAsync, durableStall];
+/** The model of `durableAgent` in this process (each process scripts its own). */
+export const agentModel: { current?: Model } = {};
+
+/**
+ * An agent given `ctx`: its model turns and tool results are journaled. Its tool appends
+ * `lookup` to the log and, with `killAt` 0 in a worker, kills the process inside the tool.
+ */
+export const durableAgent = defineWorkflow({
+  name: "durable-agent",
+  run: async (ctx, input: DurableInput) => {
+    const lookup = tool({
+      name: "lookup",
+      description: "Looks an order up",
+      parameters: z.object({ id: z.string() }),
+      execute: async ({ id }) => {
+        appendFileSync(input.log, "lookup\n");
+        if (input.killAt === 0 && process.env.BUDDY_DURABLE_WORKER === "1") {
+          process.kill(process.pid, "SIGKILL");
+          await new Promise(() => {});
+        }
+        return `order ${id}: shipped`;
+      },
+    });
+    const model = agentModel.current;
+    if (model === undefined) throw new Error("no model scripted in this process");
+    const helper = agent({ name: "helper", model, tools: [lookup] });
+    return (await helper.run("Where is order 7?", ctx)).content;
+  },
+});
+
+export const durableWorkflows = [durableGenerator, durableAsync, durableStall, durableAgent];
