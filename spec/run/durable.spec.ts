@@ -37,8 +37,9 @@ function crashingRun(
   sessionId: string,
   runId: string,
   input: { log: string; killAt: number },
+  recover = false,
 ): Promise<NodeJS.Signals | null> {
-  const task = JSON.stringify({ connection, workflow, sessionId, runId, input, leaseMs });
+  const task = JSON.stringify({ connection, workflow, sessionId, runId, input, leaseMs, recover });
   const worker = join(root, "spec", "support", "durable-worker.ts");
   const child = spawn(process.execPath, ["--import", "tsx", worker, task], {
     cwd: root,
@@ -251,6 +252,27 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
         "model",
       ]);
     }, 30_000);
+
+    it("gives a run up (error) once it was continued three times and died each time", async () => {
+      const log = join(dir, "log");
+      const runId = randomUUID();
+      const connection = handle.connection as StoreConnection;
+      const input = { log, killAt: 1 };
+      await crashingRun(connection, durableAsync.name, "doomed", runId, input);
+      for (let i = 0; i < 3; i++) {
+        await new Promise((resolve) => setTimeout(resolve, leaseMs));
+        // A recovering process that dies in the same step again.
+        expect(await crashingRun(connection, durableAsync.name, "", "", input, true)).toBe(
+          "SIGKILL",
+        );
+        expect((await storage.getRun(runId))?.status).toBe("running");
+      }
+      await new Promise((resolve) => setTimeout(resolve, leaseMs));
+      const [given] = await recoverRuns({ storage, workflows: durableWorkflows, logger: quiet });
+      expect(given?.status).toBe("error");
+      expect(given?.error).toMatch(/continued 3 times/);
+      expect((await executions(log)).filter((line) => line === "charge")).toHaveLength(4);
+    }, 60_000);
 
     it("a worker stalled past its lease journals nothing more: LeaseLostError", async () => {
       const log = join(dir, "log");

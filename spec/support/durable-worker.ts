@@ -2,7 +2,7 @@
  * A worker process for the durable-run specs: runs one durable workflow (by name) on a shared
  * store with its input, which makes it kill itself inside one of its steps.
  */
-import { run } from "buddy-ai";
+import { recoverRuns, run } from "buddy-ai";
 import { scriptedModel } from "buddy-ai/testing";
 import { agentModel, durableWorkflows } from "./durable-workflows.js";
 import { openStoreConnection, type StoreConnection } from "./stores.js";
@@ -14,6 +14,8 @@ const task = JSON.parse(process.argv[2] ?? "{}") as {
   runId: string;
   input: { log: string; killAt: number };
   leaseMs: number;
+  /** Continue interrupted runs (recoverRuns) instead of starting one. */
+  recover?: boolean;
 };
 // The agent's first turn calls its tool (inside which this process may be killed).
 agentModel.current = scriptedModel([
@@ -24,12 +26,14 @@ const workflow = durableWorkflows.find((w) => w.name === task.workflow);
 if (workflow === undefined) throw new Error(`no workflow ${task.workflow}`);
 const storage = openStoreConnection(task.connection, { leaseMs: task.leaseMs });
 try {
-  await run(workflow, task.input, {
-    storage,
-    sessionId: task.sessionId,
-    runId: task.runId,
-    logger: { warn: () => {}, debug: () => {} },
-  });
+  if (task.recover === true) await recoverRuns({ storage, workflows: durableWorkflows });
+  else
+    await run(workflow, task.input, {
+      storage,
+      sessionId: task.sessionId,
+      runId: task.runId,
+      logger: { warn: () => {}, debug: () => {} },
+    });
   process.stdout.write("completed\n");
 } catch (error) {
   process.stdout.write(`failed ${error instanceof Error ? error.name : String(error)}\n`);

@@ -115,6 +115,16 @@ function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Mig
           .addPrimaryKeyConstraint(`${t.steps}_pkey`, ["root_run_id", "run_id", "seq"])
           .$call((table) => (types.withoutRowid ? table.modifyEnd(sql`without rowid`) : table))
           .execute();
+        // How many times a run was continued after its process died (bounded: see recoverRuns).
+        try {
+          await db.schema
+            .alterTable(t.runs)
+            .addColumn("recoveries", types.integer, (c) => c.notNull().defaultTo(0))
+            .execute();
+        } catch (error) {
+          const probe = sql`select recoveries from ${sql.table(t.runs)} where 1 = 0`;
+          await probe.execute(db).catch(() => Promise.reject(error));
+        }
       },
     },
   };

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { RunNotRunningError } from "../../errors.js";
+import { sql } from "kysely";
+import { BuddyError, RunNotRunningError } from "../../errors.js";
 import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { StepRecord } from "../step-record.js";
@@ -129,6 +130,9 @@ export async function openSessionRun(
   }
 }
 
+/** How many times a run is continued after its process died before it is given up. */
+const maxRecoveries = 3;
+
 /**
  * What run `runId`, taken over to be continued, journaled (its child runs' steps too, by run
  * id). Refuses with `RunNotRunningError` a run that is no longer `running`: another process
@@ -140,13 +144,19 @@ async function adoptedJournal(
 ): Promise<ReadonlyMap<string, readonly StepRecord[]>> {
   const { db, tables } = store;
   const run = await db
-    .selectFrom(tables.runs)
-    .select(["status", "session_id"])
+    .updateTable(tables.runs)
+    .set({ recoveries: sql<number>`recoveries + 1` })
     .where("run_id", "=", runId)
+    .where("status", "=", "running")
+    .returning(["session_id", "recoveries"])
     .executeTakeFirst();
-  if (run?.status !== "running") {
-    throw new RunNotRunningError(
-      `Run "${runId}" is ${run === undefined ? "not stored" : `already ${run.status}`}: there is nothing to continue`,
+  if (run === undefined) {
+    throw new RunNotRunningError(`Run "${runId}" is not running: there is nothing to continue`);
+  }
+  if (toNumber(run.recoveries) > maxRecoveries) {
+    throw new BuddyError(
+      `Run "${runId}" was continued ${maxRecoveries} times after its process died, and died ` +
+        "again each time; it is given up (ended as error). Look for what kills its process.",
     );
   }
   const rows = await db

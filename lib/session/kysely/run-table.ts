@@ -1,3 +1,4 @@
+import type { ColumnType } from "kysely";
 import type { RunStatus } from "../../run/run-response.js";
 import type { IntegerColumn } from "./session-table.js";
 
@@ -25,4 +26,5 @@ export interface RunTable {
   error: string | null;
   created_at: IntegerColumn;
   updated_at: IntegerColumn;
+  recoveries: ColumnType<number | string | bigint, number | undefined, number>;
 }
