@@ -3,7 +3,7 @@ import type { RunStatus } from "../../run/run-response.js";
 import type { HistoryRow } from "./run-rows.js";
 import type { RunTable } from "./run-table.js";
 import type { SessionTable } from "./session-table.js";
-import type { StepParams } from "./store-queries.js";
+import type { StepParams } from "./step-queries.js";
 
 /** A session row as read from the database. */
 export type SessionRow = Selectable<SessionTable>;

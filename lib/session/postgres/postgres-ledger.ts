@@ -3,18 +3,16 @@ import { StorageUnavailableError } from "../../errors.js";
 import { QueryTemplate } from "../kysely/query-template.js";
 import type { Claimed, ClaimWrite, RunEnd, RunLedger, SessionRow } from "../kysely/run-ledger.js";
 import { encodedEmpty, type HistoryRow } from "../kysely/run-rows.js";
+import { recordStepQuery, type StepParams, stepKeys } from "../kysely/step-queries.js";
 import type { StoreContext } from "../kysely/store-context.js";
 import {
   type ClaimParams,
   claimKeys,
   type EndRunParams,
   historyColumns,
-  recordStepQuery,
   runEndValues,
   type SaveParams,
-  type StepParams,
   statementKeys,
-  stepKeys,
   storeStatements,
 } from "../kysely/store-queries.js";
 import type { StoreDatabase } from "../kysely/store-tables.js";

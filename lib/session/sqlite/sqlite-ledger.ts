@@ -3,14 +3,14 @@ import { sql } from "kysely";
 import { QueryTemplate } from "../kysely/query-template.js";
 import type { Claimed, ClaimWrite, RunEnd, RunLedger, SessionRow } from "../kysely/run-ledger.js";
 import type { HistoryRow } from "../kysely/run-rows.js";
-import type { QueryLogEvent } from "../kysely/storage-options.js";
-import type { StoreContext } from "../kysely/store-context.js";
 import {
   recordStepQuery,
   type StepParams,
   type StepValueTypes,
   stepKeys,
-} from "../kysely/store-queries.js";
+} from "../kysely/step-queries.js";
+import type { QueryLogEvent } from "../kysely/storage-options.js";
+import type { StoreContext } from "../kysely/store-context.js";
 import { LeaseWatch, type ObservedLease } from "./lease-watch.js";
 import { isSqliteBusy, toSqliteStorageError } from "./sqlite-errors.js";
 
