@@ -314,3 +314,15 @@ export class ReplayedStepError extends BuddyError {
  * ```
  */
 export class RunNotRunningError extends BuddyError {}
+
+/**
+ * `resume` was asked to continue a run that is not suspended: it completed, failed, is running,
+ * or another resume of it got there first (exactly one of concurrent resumes proceeds).
+ *
+ * @example
+ * ```ts
+ * import { RunNotSuspendedError } from "buddy-ai";
+ * const error = new RunNotSuspendedError('Run "r1" is not suspended (it is completed)');
+ * ```
+ */
+export class RunNotSuspendedError extends BuddyError {}

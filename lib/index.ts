@@ -9,6 +9,7 @@ export {
   ReplayedStepError,
   RunIdConflictError,
   RunNotRunningError,
+  RunNotSuspendedError,
   SessionBusyError,
   SessionConflictError,
   SessionDecodeError,
@@ -24,9 +25,12 @@ export type { Logger } from "./run/logger.js";
 export type { Message, ToolCall } from "./run/message.js";
 export type { RecoverRunsOptions } from "./run/recover-runs.js";
 export { recoverRuns } from "./run/recover-runs.js";
+export type { ResumeOptions } from "./run/resume.js";
+export { resume } from "./run/resume.js";
 export type {
   AgentEvent,
   EventBase,
+  PendingWait,
   RunCompletedEvent,
   RunErrorEvent,
   RunResponseContentEvent,
@@ -40,11 +44,13 @@ export type {
   WorkflowErrorEvent,
   WorkflowEvent,
   WorkflowStartedEvent,
+  WorkflowSuspendedEvent,
 } from "./run/run-event.js";
 export { isRunEvent, RunEvent } from "./run/run-event.js";
 export type { RunMetrics } from "./run/run-metrics.js";
 export type { RunResponseInit, RunStatus } from "./run/run-response.js";
 export { RunResponse } from "./run/run-response.js";
+export type { WaitOptions } from "./run/run-wait.js";
 export { WorkflowStream } from "./run/workflow-stream.js";
 export type { QueryLogEvent, StorageOptions } from "./session/kysely/storage-options.js";
 export type { StepRecord, StepWrite } from "./session/step-record.js";

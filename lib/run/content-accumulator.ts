@@ -93,6 +93,7 @@ export class ContentAccumulator {
       case "WorkflowStarted":
       case "WorkflowError":
       case "WorkflowCancelled":
+      case "WorkflowSuspended":
         this.logger.warn(
           `Workflow "${this.workflowName}" yielded a ${event.event} event; the runtime emits it ` +
             `itself, so it was ignored. Throw an error to fail a run; use the signal to cancel it.`,

@@ -7,7 +7,10 @@ export async function drainToResponse(events: AsyncIterable<WorkflowEvent>): Pro
   let response: RunResponse | undefined;
   for await (const event of events) {
     runId ??= event.runId; // the first event is the run's own WorkflowStarted
-    if (event.event === "WorkflowCompleted" && event.runId === runId) response = event.response;
+    if (event.runId !== runId) continue;
+    if (event.event === "WorkflowCompleted" || event.event === "WorkflowSuspended") {
+      response = event.response;
+    }
   }
   if (response === undefined) throw new Error("The run ended without a WorkflowCompleted event");
   return response;

@@ -1,18 +1,21 @@
+import { InvalidOptionError } from "../errors.js";
 import type { StepRecord } from "../session/step-record.js";
 import type { SessionRun, WorkflowStorage } from "../session/workflow-storage.js";
 import type { StepInfo, StepOptions } from "../workflow/step-options.js";
+import { validateInput } from "../workflow/validate-input.js";
 import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
 import type { WorkflowContext } from "../workflow/workflow-context.js";
 import { drainToResponse } from "./drain.js";
 import { type DurableSteps, durableSteps } from "./durable-steps.js";
 import type { Logger } from "./logger.js";
 import type { RunCancellation } from "./run-cancellation.js";
-import type { WorkflowEvent } from "./run-event.js";
+import type { PendingWait, WorkflowEvent } from "./run-event.js";
 import type { ParentRun, RunSettings } from "./run-link.js";
 import { addUsage, type RunMetrics } from "./run-metrics.js";
 import type { RunRecorder } from "./run-recorder.js";
 import type { RunResponse } from "./run-response.js";
 import { journal, replayed, runStep } from "./run-step.js";
+import { Suspension, type WaitOptions } from "./run-wait.js";
 import { runWorkflow } from "./run-workflow.js";
 import { replacementState } from "./session-binding.js";
 import { toWorkflow } from "./to-workflow.js";
@@ -62,7 +65,9 @@ export class RunContext implements WorkflowContext, ParentRun {
   #steps = 0;
   #children = 0;
   #journal: readonly StepRecord[] | undefined;
-  #replayed = 0;
+  #live = false;
+  /** Steps and answered waits still journaling, which a suspension waits for. */
+  #inflight: Set<Promise<unknown>> | undefined;
   /** Step events waiting to join the run's stream (see {@link takeEvents}). */
   #pending: WorkflowEvent[] | undefined;
   #durable: DurableSteps | undefined;
@@ -125,7 +130,84 @@ export class RunContext implements WorkflowContext, ParentRun {
 
   step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options?: StepOptions): Promise<T> {
     // The position is taken now, synchronously: steps started together keep their order.
-    return runStep(this, this.#steps++, name, fn, options);
+    return this.#track(runStep(this, this.#steps++, name, fn, options));
+  }
+
+  /** The waits this run could not answer, when it is about to suspend. */
+  readonly pendingWaits: PendingWait[] = [];
+
+  waitFor<T>(name: string, options?: WaitOptions<T>): Promise<T> {
+    if (this.binding?.recordStep === undefined) {
+      return Promise.reject(
+        new InvalidOptionError(
+          `ctx.waitFor("${name}") needs a run with a store: a suspended run is continued from it`,
+        ),
+      );
+    }
+    const seq = this.#steps++;
+    const recorded = replayed(this, seq, name);
+    if (recorded !== undefined) return Promise.resolve(recorded.output as T);
+    const answers = this.#settings.answers ?? this.#parent?.answers;
+    if (answers !== undefined && name in answers) {
+      return this.#track(this.#answer(seq, name, answers[name], options));
+    }
+    this.pendingWaits.push({ name, prompt: options?.prompt });
+    return Promise.reject(new Suspension([...this.pendingWaits]));
+  }
+
+  /** Resolves once the steps and answers in flight have settled (before the run suspends). */
+  async settled(): Promise<void> {
+    while (this.#inflight !== undefined && this.#inflight.size > 0) {
+      await Promise.allSettled([...this.#inflight]);
+    }
+  }
+
+  #track<T>(work: Promise<T>): Promise<T> {
+    this.#inflight ??= new Set();
+    const inflight = this.#inflight;
+    inflight.add(work);
+    const done = () => inflight.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  /** `resume`'s payloads for this run's waits (a child run's are its parent's). */
+  get answers(): Readonly<Record<string, unknown>> | undefined {
+    return this.#settings.answers ?? this.#parent?.answers;
+  }
+
+  async #answer<T>(
+    seq: number,
+    name: string,
+    payload: unknown,
+    options: WaitOptions<T> | undefined,
+  ): Promise<T> {
+    const startedAt = Date.now();
+    let value = payload as T;
+    if (options?.schema !== undefined) {
+      try {
+        value = (await validateInput(
+          `${this.workflowName}: wait "${name}"`,
+          options.schema,
+          payload,
+        )) as T;
+      } catch (error) {
+        // A refused answer: the run stays suspended, waiting for this again.
+        this.pendingWaits.push({ name, prompt: options.prompt });
+        throw new Suspension([...this.pendingWaits], { cause: error });
+      }
+    }
+    await journal(this, {
+      runId: this.runId,
+      seq,
+      name,
+      kind: "wait",
+      status: "completed",
+      output: value,
+      startedAt,
+      endedAt: Date.now(),
+    });
+    return value;
   }
 
   /** Journaling for agents given this context; only a run with a store has it. */
@@ -160,13 +242,17 @@ export class RunContext implements WorkflowContext, ParentRun {
     const journal = this.#journal;
     if (journal === undefined) return undefined;
     const entry = journal[seq]?.seq === seq ? journal[seq] : journal.find((s) => s.seq === seq);
-    if (entry !== undefined) this.#replayed++;
+    // The first step not in the journal ends the replay: from there on the run goes live.
+    if (entry === undefined) this.#live = true;
     return entry;
   }
 
-  /** True while the run replays what its journal holds (its content is then not emitted again). */
+  /**
+   * True while a continued run replays what it did before (its content was streamed then, so
+   * it is not streamed again): until it reaches its first step, wait or turn not journaled.
+   */
   get replaying(): boolean {
-    return this.#journal !== undefined && this.#replayed < this.#journal.length;
+    return this.#journal !== undefined && !this.#live;
   }
 
   abort(reason: unknown): void {

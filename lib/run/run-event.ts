@@ -24,6 +24,7 @@ export const RunEvent = {
   ToolCallCompleted: "ToolCallCompleted",
   StepStarted: "StepStarted",
   StepCompleted: "StepCompleted",
+  WorkflowSuspended: "WorkflowSuspended",
 } as const;
 
 /** One of the {@link RunEvent} names. */
@@ -118,6 +119,37 @@ export interface WorkflowErrorEvent extends EventBase {
 export interface WorkflowCancelledEvent extends EventBase {
   readonly event: "WorkflowCancelled";
   readonly reason: string;
+}
+
+/**
+ * What a suspended run waits for: the name of a `ctx.waitFor` and its prompt.
+ *
+ * @example
+ * ```ts
+ * import type { PendingWait } from "buddy-ai";
+ * const wait: PendingWait = { name: "approval", prompt: { total: 12 } };
+ * ```
+ */
+export interface PendingWait {
+  readonly name: string;
+  readonly prompt?: unknown;
+}
+
+/**
+ * The terminal event of a run that suspended to wait (`ctx.waitFor`): what it waits for, its
+ * content so far, and its response (status `"suspended"`). Continue it with `resume`.
+ *
+ * @example
+ * ```ts
+ * import type { WorkflowSuspendedEvent } from "buddy-ai";
+ * const ask = (e: WorkflowSuspendedEvent) => e.waitingFor.map((w) => w.name).join(", ");
+ * ```
+ */
+export interface WorkflowSuspendedEvent extends EventBase {
+  readonly event: "WorkflowSuspended";
+  readonly waitingFor: readonly PendingWait[];
+  readonly content: unknown;
+  readonly response: RunResponse;
 }
 
 /**
@@ -308,6 +340,7 @@ export type WorkflowEvent<C = unknown> =
   | WorkflowCompletedEvent<C>
   | WorkflowErrorEvent
   | WorkflowCancelledEvent
+  | WorkflowSuspendedEvent
   | RunResponseContentEvent
   | RunStartedEvent
   | RunCompletedEvent

@@ -23,6 +23,8 @@ export interface ParentRun {
   readonly binding: SessionRun | undefined;
   /** The id of the parent's next child run, derived from its own (replay finds it again). */
   nextChildRunId(): string;
+  /** `resume`'s payloads of the parent's run, by wait name. */
+  readonly answers: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Everything a run needs besides the workflow and its input. */
@@ -43,4 +45,7 @@ export interface RunSettings {
   readonly runId?: string | undefined;
   /** Continue the stored run `runId` (see `recoverRuns`) instead of starting it. */
   readonly adopt?: boolean;
+  /** With `adopt`: the run is suspended, and `answers` holds `resume`'s payloads by wait name. */
+  readonly resume?: boolean;
+  readonly answers?: Readonly<Record<string, unknown>>;
 }

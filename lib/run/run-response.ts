@@ -10,7 +10,7 @@ import type { RunMetrics } from "./run-metrics.js";
  * const status: RunStatus = (await run(async () => "x", undefined)).status; // "completed"
  * ```
  */
-export type RunStatus = "running" | "completed" | "error" | "cancelled";
+export type RunStatus = "running" | "completed" | "error" | "cancelled" | "suspended";
 
 /**
  * The fields accepted by {@link RunResponse}'s constructor; all optional.

@@ -9,6 +9,7 @@ import type { WorkflowEvent } from "./run-event.js";
 import type { RunSettings } from "./run-link.js";
 import { RunRecorder } from "./run-recorder.js";
 import { RunResponse } from "./run-response.js";
+import { Suspension } from "./run-wait.js";
 import { openSession } from "./session-binding.js";
 import { storedTerminal } from "./stored-terminal.js";
 import { closeWorkflowSource, toWorkflowSource, type WorkflowSource } from "./workflow-source.js";
@@ -42,6 +43,8 @@ export async function* runWorkflow(
   const cancellation = new RunCancellation(settings.signal);
   const recorder = new RunRecorder(response, parent, settings.extraData, logger);
   let source: WorkflowSource | undefined;
+  let ctx: RunContext | undefined;
+  let content: ContentAccumulator | undefined;
   let ended = false;
 
   try {
@@ -68,7 +71,7 @@ export async function* runWorkflow(
     }
     recorder.binding = session.binding;
     // After the binding is kept: a state that cannot be made still ends the claimed run below.
-    const ctx = new RunContext({
+    ctx = new RunContext({
       runId,
       parentRunId,
       sessionId,
@@ -83,7 +86,7 @@ export async function* runWorkflow(
       recorder,
       settings,
     });
-    const content = new ContentAccumulator(workflow.name, ids, logger, ctx, response);
+    content = new ContentAccumulator(workflow.name, ids, logger, ctx, response);
     cancellation.throwIfAborted();
     source = toWorkflowSource(workflow.run(ctx, parsed));
     // Racing each await against the abort costs a promise per item: only when a signal can fire.
@@ -155,6 +158,31 @@ export async function* runWorkflow(
   } catch (error) {
     if (ended) throw error;
     ended = true;
+    if (error instanceof Suspension) {
+      // A child run's wait suspends its top-level run: the parent's runtime handles it.
+      if (parent !== undefined) throw error;
+      // The workflow function stays where it waits: a resume replays it from the top. What it
+      // started beside the wait (steps, answered waits) is journaled first.
+      await ctx?.settled();
+      response.status = "suspended";
+      response.content = content?.final(undefined);
+      await recorder.finish();
+      const steps = ctx?.takeEvents();
+      if (steps !== undefined) yield* steps;
+      yield {
+        event: "WorkflowSuspended",
+        runId,
+        sessionId,
+        workflowId,
+        createdAt: Date.now(),
+        waitingFor: error.waits,
+        content: response.content,
+        response,
+      };
+      // A resume whose answer was refused: the run waits still, and the resume fails.
+      if (error.cause !== undefined) throw error.cause;
+      return;
+    }
     await closeWorkflowSource(source);
     // A run that lost its claim aborts its signal (to stop its other work) but fails, as it is.
     if (cancellation.aborted && !(error instanceof LeaseLostError)) {

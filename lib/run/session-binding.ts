@@ -96,6 +96,7 @@ function openRun(
     historyLimit: settings.historyLimit,
     signal: settings.signal,
     adopt: settings.adopt,
+    resume: settings.resume,
   });
 }
 

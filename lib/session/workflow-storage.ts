@@ -50,6 +50,11 @@ export interface OpenRunRequest {
    * its session, records no new run, and `SessionRun.journal` holds what it journaled.
    */
   readonly adopt?: boolean;
+  /**
+   * With `adopt`: the run is suspended (waiting for `resume`) rather than interrupted; the claim
+   * takes it only from `suspended` (`RunNotSuspendedError` otherwise: one resume proceeds).
+   */
+  readonly resume?: boolean;
 }
 
 /**

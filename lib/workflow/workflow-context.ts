@@ -1,6 +1,7 @@
 import type { WorkflowEvent } from "../run/run-event.js";
 import type { RunMetrics } from "../run/run-metrics.js";
 import type { RunResponse } from "../run/run-response.js";
+import type { WaitOptions } from "../run/run-wait.js";
 import type { StepInfo, StepOptions } from "./step-options.js";
 import type { WorkflowLike } from "./workflow.js";
 
@@ -62,4 +63,12 @@ export interface WorkflowContext<S extends Record<string, unknown> = Record<stri
    * a store, `fn` just runs. Emits `StepStarted` and `StepCompleted` when it runs.
    */
   step<T>(name: string, fn: (info: StepInfo) => T | Promise<T>, options?: StepOptions): Promise<T>;
+  /**
+   * Waits for an answer from outside the run (a person's approval, a correction). The first
+   * time, the run suspends: its stream ends with `WorkflowSuspended`, it is stored as
+   * `suspended`, and its session is free for other runs; `resume(workflow, runId, { [name]:
+   * payload })` continues it, in any process, by replay, and this call then resolves to the
+   * payload (checked with `schema`). Needs a store. Do not catch what it throws while waiting.
+   */
+  waitFor<T = unknown>(name: string, options?: WaitOptions<T>): Promise<T>;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
-import { BuddyError, RunNotRunningError } from "../../errors.js";
+import { BuddyError, RunNotRunningError, RunNotSuspendedError } from "../../errors.js";
 import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { StepRecord } from "../step-record.js";
@@ -79,7 +79,10 @@ export async function openSessionRun(
     active.deadLeases.delete(sessionId);
     const { row } = claimed;
     const session = claimed.created ? undefined : decodeSession(row);
-    const journal = request.adopt === true ? await adoptedJournal(store, runId) : undefined;
+    const journal =
+      request.adopt === true
+        ? await adoptedJournal(store, runId, request.resume === true)
+        : undefined;
     const known =
       claimed.history === undefined
         ? cached
@@ -117,7 +120,7 @@ export async function openSessionRun(
       // The claim failed without an answer (a lost reply): it may have been made. If so, the
       // session's next claim here takes the lease over and ends this run as abandoned.
       active.deadLeases.set(sessionId, owner);
-    } else if (error instanceof RunNotRunningError) {
+    } else if (error instanceof RunNotRunningError || error instanceof RunNotSuspendedError) {
       // Nothing to continue: only give the session back.
       await Promise.resolve()
         .then(() => ledger.release(sessionId, owner))
@@ -141,15 +144,30 @@ const maxRecoveries = 3;
 async function adoptedJournal(
   store: StoreContext,
   runId: string,
+  resume: boolean,
 ): Promise<ReadonlyMap<string, readonly StepRecord[]>> {
   const { db, tables } = store;
-  const run = await db
-    .updateTable(tables.runs)
-    .set({ recoveries: sql<number>`recoveries + 1` })
-    .where("run_id", "=", runId)
-    .where("status", "=", "running")
-    .returning(["session_id", "recoveries"])
-    .executeTakeFirst();
+  // One compare-and-swap decides who continues the run: a resume takes it from `suspended`.
+  const run = resume
+    ? await db
+        .updateTable(tables.runs)
+        .set({ status: "running", updated_at: store.now() })
+        .where("run_id", "=", runId)
+        .where("status", "=", "suspended")
+        .returning(["session_id", "recoveries"])
+        .executeTakeFirst()
+    : await db
+        .updateTable(tables.runs)
+        .set({ recoveries: sql<number>`recoveries + 1` })
+        .where("run_id", "=", runId)
+        .where("status", "=", "running")
+        .returning(["session_id", "recoveries"])
+        .executeTakeFirst();
+  if (run === undefined && resume) {
+    throw new RunNotSuspendedError(
+      `Run "${runId}" is not suspended: it ended, is running, or another resume took it first`,
+    );
+  }
   if (run === undefined) {
     throw new RunNotRunningError(`Run "${runId}" is not running: there is nothing to continue`);
   }

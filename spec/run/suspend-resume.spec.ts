@@ -1,0 +1,175 @@
+import {
+  defineWorkflow,
+  execute,
+  InputValidationError,
+  NonDeterminismError,
+  RunNotSuspendedError,
+  resume,
+  run,
+  type WorkflowEvent,
+  type WorkflowStorage,
+  type WorkflowStream,
+} from "buddy-ai";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { settle } from "../session/conformance-support.js";
+import { type StoreHandle, storeFactories } from "../support/stores.js";
+
+const quiet = { warn: () => {}, debug: () => {} };
+
+async function collect(stream: WorkflowStream): Promise<WorkflowEvent[]> {
+  const events: WorkflowEvent[] = [];
+  for await (const event of stream) events.push(event);
+  return events;
+}
+
+describe.each(storeFactories)("suspend and resume: $name", (factory) => {
+  let handle: StoreHandle;
+  let storage: WorkflowStorage;
+  let counts: { quote: number; pay: number };
+  beforeEach(async () => {
+    handle = await factory.create();
+    storage = handle.storage;
+    counts = { quote: 0, pay: 0 };
+  });
+  afterEach(async () => {
+    await handle.cleanup();
+  });
+
+  const refund = defineWorkflow({
+    name: "refund",
+    async *run(ctx, order: { id: string; amount: number }) {
+      const quote = await ctx.step("quote", () => {
+        counts.quote++;
+        return { total: order.amount };
+      });
+      yield `quote ${quote.total}\n`;
+      ctx.sessionState.quotes = Number(ctx.sessionState.quotes ?? 0) + 1;
+      const answer = await ctx.waitFor("approval", {
+        schema: z.object({ approved: z.boolean() }),
+        prompt: quote,
+      });
+      if (!answer.approved) return;
+      await ctx.step("pay", () => {
+        counts.pay++;
+        return "paid";
+      });
+      yield "refunded";
+    },
+  });
+
+  it("suspends, frees the session, and resumes from another store without re-running a step", async () => {
+    const events = await collect(
+      execute(refund, { id: "o1", amount: 12 }, { storage, sessionId: "u" }),
+    );
+    const last = events.at(-1);
+    expect(last).toMatchObject({
+      event: "WorkflowSuspended",
+      waitingFor: [{ name: "approval", prompt: { total: 12 } }],
+      content: "quote 12\n",
+    });
+    const runId = last?.runId ?? "";
+    expect((await storage.getRun(runId))?.status).toBe("suspended");
+    // State changes before the wait are not saved yet; the session is free at once.
+    expect((await storage.readSession("u"))?.sessionState).toEqual({});
+    const other = await run(async () => "meanwhile", undefined, { storage, sessionId: "u" });
+    expect(other.status).toBe("completed");
+
+    const elsewhere = handle.open();
+    const resumed = await collect(
+      resume(refund, runId, { approval: { approved: true } }, { storage: elsewhere }),
+    );
+    expect(resumed.map((e) => e.event)).toEqual([
+      "WorkflowStarted",
+      "StepStarted",
+      "StepCompleted",
+      "RunResponseContent",
+      "WorkflowCompleted",
+    ]);
+    expect(resumed.at(-1)).toMatchObject({ content: "quote 12\nrefunded" });
+    expect(counts).toEqual({ quote: 1, pay: 1 });
+    expect((await storage.readSession("u"))?.sessionState).toEqual({ quotes: 1 });
+    expect((await storage.listSteps(runId)).map((s) => [s.name, s.kind])).toEqual([
+      ["quote", "step"],
+      ["approval", "wait"],
+      ["pay", "step"],
+    ]);
+    const again = await settle(
+      collect(resume(refund, runId, { approval: { approved: true } }, { storage })),
+    );
+    expect(again.error).toBeInstanceOf(RunNotSuspendedError);
+  });
+
+  it("refuses a bad payload with InputValidationError; the run stays suspended", async () => {
+    const first = await run(refund, { id: "o2", amount: 5 }, { storage, sessionId: "v" });
+    expect(first.status).toBe("suspended");
+    const bad = await settle(
+      collect(resume(refund, first.runId, { approval: { approved: "yes" } }, { storage })),
+    );
+    expect(bad.error).toBeInstanceOf(InputValidationError);
+    expect((await storage.getRun(first.runId))?.status).toBe("suspended");
+    const refused = await collect(
+      resume(refund, first.runId, { approval: { approved: false } }, { storage }),
+    );
+    expect(refused.at(-1)).toMatchObject({ event: "WorkflowCompleted", content: "quote 5\n" });
+    expect(counts).toEqual({ quote: 1, pay: 0 });
+  });
+
+  it("lets exactly one of two concurrent resumes proceed", async () => {
+    const first = await run(refund, { id: "o3", amount: 7 }, { storage, sessionId: "w" });
+    const outcomes = await Promise.all(
+      [storage, handle.open()].map((store) =>
+        settle(
+          collect(
+            resume(refund, first.runId, { approval: { approved: true } }, { storage: store }),
+          ),
+        ),
+      ),
+    );
+    const failed = outcomes.filter((o) => o.error !== undefined);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]?.error).toBeInstanceOf(RunNotSuspendedError);
+    expect(counts.pay).toBe(1);
+    expect((await storage.getRun(first.runId))?.status).toBe("completed");
+  });
+
+  it("fails a resume whose workflow changed before its wait with NonDeterminismError", async () => {
+    const first = await run(refund, { id: "o4", amount: 9 }, { storage, sessionId: "x" });
+    const changed = defineWorkflow({
+      name: "refund",
+      run: async (ctx) => {
+        await ctx.step("estimate", () => 1);
+        return "changed";
+      },
+    });
+    const { error } = await settle(
+      collect(
+        resume(changed, first.runId, { approval: { approved: true } }, { storage, logger: quiet }),
+      ),
+    );
+    expect(error).toBeInstanceOf(NonDeterminismError);
+    expect((await storage.listSteps(first.runId)).map((s) => s.name)).toEqual(["quote"]);
+  });
+
+  it("suspends on two waits at once, and again until both are answered", async () => {
+    const both = defineWorkflow({
+      name: "both",
+      run: async (ctx) => {
+        const [a, b] = await Promise.all([
+          ctx.waitFor<string>("legal", { prompt: "legal ok?" }),
+          ctx.waitFor<string>("finance", { prompt: "finance ok?" }),
+        ]);
+        return `${a} + ${b}`;
+      },
+    });
+    const first = await run(both, undefined, { storage, sessionId: "y" });
+    expect(first.status).toBe("suspended");
+    const one = await collect(resume(both, first.runId, { legal: "yes" }, { storage }));
+    expect(one.at(-1)).toMatchObject({
+      event: "WorkflowSuspended",
+      waitingFor: [{ name: "finance", prompt: "finance ok?" }],
+    });
+    const two = await collect(resume(both, first.runId, { finance: "fine" }, { storage }));
+    expect(two.at(-1)).toMatchObject({ event: "WorkflowCompleted", content: "yes + fine" });
+  });
+});
