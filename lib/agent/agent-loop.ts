@@ -1,3 +1,4 @@
+import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { AbortError } from "../errors.js";
 import { durableStepsOf } from "../run/durable-steps.js";
 import { newRunId } from "../run/ids.js";
@@ -5,11 +6,14 @@ import type { Message, ToolCall } from "../run/message.js";
 import type { AgentEvent } from "../run/run-event.js";
 import { addUsage, type RunMetrics } from "../run/run-metrics.js";
 import { RunResponse } from "../run/run-response.js";
+import { Suspension, type WaitOptions } from "../run/run-wait.js";
+import type { WorkflowContext } from "../workflow/workflow-context.js";
 import type { AgentCallOptions, AgentResponse } from "./agent.js";
-import { OutputValidationError, ToolLoopLimitError } from "./agent-errors.js";
+import { AgentConfigError, OutputValidationError, ToolLoopLimitError } from "./agent-errors.js";
 import type { AgentSpec } from "./agent-spec.js";
 import { callTool, parseArgs } from "./call-tool.js";
 import { validate } from "./standard-schema.js";
+import type { Tool } from "./tool.js";
 
 /**
  * One agent run: model calls and tool rounds until the model answers without calling tools.
@@ -100,6 +104,8 @@ export async function* runAgent<Output>(
       conversation.push({ role: "assistant", content: text || null, toolCalls: calls });
       if (round >= spec.maxToolRounds) throw new ToolLoopLimitError(agentName, spec.maxToolRounds);
 
+      // Calls of tools that need a person's approval wait for it (the run suspends until then).
+      const refusals = await approvals(spec.tools, calls, options);
       // With a durable run's ctx, each tool result is a journaled step too: replay reuses it.
       const steps = calls.map((call) => durable?.begin(`${agentName}: tool ${call.name}`));
       for (const [i, call] of calls.entries()) {
@@ -116,9 +122,10 @@ export async function* runAgent<Output>(
       const toolStarted = Date.now();
       const outcomes = calls.map((call, i) => {
         const recordedOutcome = steps[i]?.recorded?.output as ToolOutcome | undefined;
-        return recordedOutcome === undefined
-          ? callTool(spec.tools, call, signal)
-          : Promise.resolve(recordedOutcome);
+        const refusal = refusals[i];
+        if (recordedOutcome !== undefined) return Promise.resolve(recordedOutcome);
+        if (refusal !== undefined) return Promise.resolve(refused(refusal));
+        return callTool(spec.tools, call, signal);
       });
       for (const pending of outcomes) pending.catch(() => {});
       for (const [i, call] of calls.entries()) {
@@ -171,6 +178,8 @@ export async function* runAgent<Output>(
     return response;
   } catch (error) {
     settled = true;
+    // A wait for approval: the run suspends; this agent run is replayed when it resumes.
+    if (error instanceof Suspension) throw error;
     const failure = signal.aborted && !(error instanceof AbortError) ? abortError(signal) : error;
     const named = failure instanceof Error ? failure : new Error(String(failure));
     yield { event: "RunError", ...stamp(), error: named.message, errorName: named.name };
@@ -181,6 +190,75 @@ export async function* runAgent<Output>(
     if (!settled) controller.abort(new AbortError(`Agent "${agentName}" run was stopped`));
     record();
   }
+}
+
+/** The refusal of each call (its reason), or undefined where the call may run. */
+async function approvals(
+  tools: ReadonlyMap<string, Tool>,
+  calls: readonly ToolCall[],
+  options: AgentCallOptions,
+): Promise<readonly (string | undefined)[]> {
+  const asks = calls.map((call) => {
+    const rule = tools.get(call.name)?.needsApproval;
+    if (rule === undefined || rule === false) return undefined;
+    const args = parseArgs(call);
+    return rule === true || rule(args) ? { call, args } : undefined;
+  });
+  if (asks.every((ask) => ask === undefined)) return asks.map(() => undefined);
+  const waitFor = (options as Partial<WorkflowContext>).waitFor;
+  if (typeof waitFor !== "function") {
+    const name = asks.find((ask) => ask !== undefined)?.call.name;
+    throw new AgentConfigError(
+      `Tool "${name}" needs a person's approval: call the agent with the ctx of a run that has ` +
+        "a store (agent.run(prompt, ctx)), so the run can wait for it",
+    );
+  }
+  const answers = await Promise.all(
+    asks.map((ask) =>
+      ask === undefined
+        ? undefined
+        : waitFor.call<
+            Partial<WorkflowContext>,
+            [string, WaitOptions<Approval>],
+            Promise<Approval>
+          >(options, `approve:${ask.call.id}`, {
+            schema: approvalSchema,
+            prompt: { toolName: ask.call.name, args: ask.args },
+          }),
+    ),
+  );
+  return answers.map((answer) =>
+    answer === undefined || answer.approved ? undefined : (answer.reason ?? ""),
+  );
+}
+
+/** What answers an approval wait: `{ approved: true }` or `{ approved: false, reason? }`. */
+interface Approval {
+  readonly approved: boolean;
+  readonly reason?: string;
+}
+
+const approvalSchema: StandardSchemaV1<unknown, Approval> = {
+  "~standard": {
+    version: 1,
+    vendor: "buddy-ai",
+    validate(value) {
+      const answer = value as { approved?: unknown; reason?: unknown } | null;
+      if (typeof answer !== "object" || answer === null || typeof answer.approved !== "boolean") {
+        return { issues: [{ message: "expected { approved: boolean, reason?: string }" }] };
+      }
+      if (answer.reason !== undefined && typeof answer.reason !== "string") {
+        return { issues: [{ message: "reason must be a string", path: ["reason"] }] };
+      }
+      return { value: answer as Approval };
+    },
+  },
+};
+
+/** The tool result the model gets for a call a person refused. */
+function refused(reason: string): ToolOutcome {
+  const content = `A person refused this tool call${reason === "" ? "." : `: ${reason}`}`;
+  return { content, result: content, isError: true };
 }
 
 /** A model turn as journaled: its text, its tool calls and its token usage. */

@@ -53,6 +53,13 @@ export interface ToolOptions<Schema extends StandardSchemaV1, Result> {
     args: StandardSchemaV1.InferOutput<Schema>,
     options: ToolExecuteOptions,
   ): Result | PromiseLike<Result>;
+  /**
+   * Asks a person before each call (`true`), or before the calls `(args) => true` picks. Inside
+   * a run with a store, such a call suspends the run, waiting for `approve:<toolCallId>` with
+   * `{ toolName, args }` as the prompt; resuming with `{ approved: true }` runs the tool,
+   * `{ approved: false, reason? }` tells the model it was refused.
+   */
+  needsApproval?: boolean | ((args: StandardSchemaV1.InferOutput<Schema>) => boolean);
 }
 
 /**
@@ -78,7 +85,12 @@ export interface Tool<Args = unknown, Result = unknown> {
   /** The JSON Schema (draft-07) of the arguments, as sent to the model. */
   readonly jsonSchema: Record<string, unknown>;
   execute(args: Args, options: ToolExecuteOptions): Result | PromiseLike<Result>;
+  /** Whether a call with `args` waits for a person's approval (see {@link ToolOptions}). */
+  readonly needsApproval?: boolean | ApprovalRule<Args>;
 }
+
+/** A tool's approval test; declared as a method, so a tool of any arguments is still a `Tool`. */
+type ApprovalRule<Args> = { rule(args: Args): boolean }["rule"];
 
 const validName = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -111,7 +123,7 @@ const validName = /^[A-Za-z0-9_-]{1,64}$/;
 export function tool<Schema extends StandardSchemaV1, Result>(
   options: ToolOptions<Schema, Result>,
 ): Tool<StandardSchemaV1.InferOutput<Schema>, Result> {
-  const { name, description, parameters, execute } = options;
+  const { name, description, parameters, execute, needsApproval } = options;
   if (typeof name !== "string" || !validName.test(name)) {
     throw new AgentConfigError(
       `Tool name ${JSON.stringify(name)} is not accepted by model APIs; use 1–64 letters, digits, "_" or "-"`,
@@ -127,5 +139,6 @@ export function tool<Schema extends StandardSchemaV1, Result>(
     parameters: parameters as StandardSchemaV1<unknown, StandardSchemaV1.InferOutput<Schema>>,
     jsonSchema,
     execute,
+    ...(needsApproval === undefined ? {} : { needsApproval }),
   });
 }

@@ -1,4 +1,5 @@
 import {
+  agent,
   defineWorkflow,
   execute,
   InputValidationError,
@@ -6,10 +7,12 @@ import {
   RunNotSuspendedError,
   resume,
   run,
+  tool,
   type WorkflowEvent,
   type WorkflowStorage,
   type WorkflowStream,
 } from "buddy-ai";
+import { scriptedModel } from "buddy-ai/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { settle } from "../session/conformance-support.js";
@@ -149,6 +152,56 @@ describe.each(storeFactories)("suspend and resume: $name", (factory) => {
     );
     expect(error).toBeInstanceOf(NonDeterminismError);
     expect((await storage.listSteps(first.runId)).map((s) => s.name)).toEqual(["quote"]);
+  });
+
+  it.each([
+    [{ approved: true }, "refunded o9", "Done: refunded o9."],
+    [
+      { approved: false, reason: "too much" },
+      "A person refused this tool call: too much",
+      "Not done.",
+    ],
+  ])("a tool that needs approval, answered %j", async (answer, toolResult, final) => {
+    let executed = 0;
+    const refundTool = tool({
+      name: "refund",
+      description: "Refunds an order",
+      parameters: z.object({ orderId: z.string() }),
+      needsApproval: true,
+      execute: async ({ orderId }) => {
+        executed++;
+        return `refunded ${orderId}`;
+      },
+    });
+    const model = scriptedModel([
+      { toolCalls: [{ name: "refund", args: { orderId: "o9" }, id: "call-1" }] },
+      (request) => ({
+        text:
+          request.messages.at(-1)?.content === "refunded o9" ? "Done: refunded o9." : "Not done.",
+      }),
+    ]);
+    const helper = agent({ name: "helper", model, tools: [refundTool] });
+    const support = defineWorkflow(async function support(ctx) {
+      return (await helper.run("Refund order o9", ctx)).content;
+    });
+    const first = await collect(execute(support, undefined, { storage, sessionId: "z" }));
+    expect(first.at(-1)).toMatchObject({
+      event: "WorkflowSuspended",
+      waitingFor: [
+        { name: "approve:call-1", prompt: { toolName: "refund", args: { orderId: "o9" } } },
+      ],
+    });
+    expect(model.calls).toHaveLength(1);
+    expect(executed).toBe(0);
+    const runId = first[0]?.runId ?? "";
+    const resumed = await collect(
+      resume(support, runId, { "approve:call-1": answer }, { storage }),
+    );
+    expect(resumed.at(-1)).toMatchObject({ event: "WorkflowCompleted", content: final });
+    // The model was not asked again for the turn that asked for the tool.
+    expect(model.calls).toHaveLength(2);
+    expect(model.calls[1]?.messages.at(-1)).toMatchObject({ role: "tool", content: toolResult });
+    expect(executed).toBe(answer.approved ? 1 : 0);
   });
 
   it("suspends on two waits at once, and again until both are answered", async () => {
