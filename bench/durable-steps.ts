@@ -4,7 +4,9 @@
  * PostgreSQL: the journal is one statement per step (one commit on SQLite, one round trip on
  * Postgres). (2) Replaying a journaled step: a run replaying 1,000 journaled steps (from a
  * store that hands them over, so no I/O is measured), per step, beside a native `await` of the
- * recorded value. Interleaved rounds with a GC before each (bench/support/measure.ts).
+ * recorded value. (3) A suspend + resume round trip on SQLite (a run that waits, then its
+ * resume answering it) beside one run doing the same steps without waiting. Interleaved rounds
+ * with a GC before each (bench/support/measure.ts).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +14,7 @@ import { join } from "node:path";
 import {
   defineWorkflow,
   RunResponse,
+  resume,
   run,
   type StepRecord,
   type WorkflowContext,
@@ -47,6 +50,60 @@ async function persisted(name: string, storage: WorkflowStorage, target: number)
     { rounds: 15, runs: 200 },
   );
   report(`${name}: three journaled steps vs plain steps`, withSteps, without, "µs/run", target);
+}
+
+/** Two steps around a wait for approval. */
+const approval = defineWorkflow({
+  name: "approval",
+  async *run(ctx, input: { i: number }) {
+    const quote = await ctx.step("quote", () => input.i);
+    yield `quote ${quote}. `;
+    const answer = await ctx.waitFor<{ approved: boolean }>("approval");
+    yield answer.approved ? await ctx.step("pay", () => "paid.") : "refused.";
+  },
+});
+
+/** The same two steps, no wait. */
+const straight = defineWorkflow({
+  name: "straight",
+  async *run(ctx, input: { i: number }) {
+    const quote = await ctx.step("quote", () => input.i);
+    yield `quote ${quote}. `;
+    yield await ctx.step("pay", () => "paid.");
+  },
+});
+
+async function roundTrip(storage: WorkflowStorage): Promise<void> {
+  const [trip, once] = await interleave(
+    [
+      {
+        step: async (i) => {
+          const asked = await run(
+            approval,
+            { i },
+            { storage, sessionId: `trip-${i % 50}`, logger: quiet },
+          );
+          const answers = { approval: { approved: true } };
+          for await (const _ of resume(approval, asked.runId, answers, {
+            storage,
+            logger: quiet,
+          })) {
+            // drain
+          }
+        },
+      },
+      {
+        step: (i) => run(straight, { i }, { storage, sessionId: `once-${i % 50}`, logger: quiet }),
+      },
+    ],
+    { rounds: 15, runs: 100 },
+  );
+  report(
+    "sqlite: suspend + resume round trip vs the same steps without a wait",
+    trip,
+    once,
+    "µs/run",
+  );
 }
 
 const STEPS = 1_000;
@@ -110,6 +167,7 @@ export async function main(): Promise<void> {
   const sqlite = sqliteStorage({ dbFile: join(dir, "durable.db") });
   try {
     await persisted("sqlite", sqlite, 1.25);
+    await roundTrip(sqlite);
   } finally {
     await sqlite.close();
     rmSync(dir, { recursive: true, force: true });
