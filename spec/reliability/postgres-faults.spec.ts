@@ -210,6 +210,37 @@ describe.runIf(postgresBinDir() !== undefined)("PostgreSQL under faults", () => 
     await storage.close();
   });
 
+  it("setup cut short by a timeout is named, and the store works once the database lets it", async () => {
+    const pool = new pg.Pool({ connectionString: server.url, statement_timeout: 300 });
+    pool.on("error", () => {});
+    await sql(
+      server.url,
+      "create schema if not exists setup; create table if not exists setup.buddy_sessions_migrations_lock (id varchar(255) primary key, is_locked integer not null default 0)",
+    );
+    const admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    const storage = postgresStorage({ pool, schema: "setup" });
+    try {
+      // Someone holds a table the setup reads: its statements outlive statement_timeout.
+      await admin.query(
+        "begin; lock table setup.buddy_sessions_migrations_lock in access exclusive mode",
+      );
+      const { error } = await settle(storage.listSessions());
+      expect(error).toBeInstanceOf(StorageUnavailableError);
+      expect((error as Error).cause).toMatchObject({ code: "57014" });
+    } finally {
+      await admin.query("rollback");
+      await admin.end();
+    }
+    // The database lets it now: the same store sets up and works.
+    expect(await storage.listSessions()).toEqual([]);
+    expect(
+      (await run(counter, undefined, { storage, sessionId: "s", logger: quiet })).content,
+    ).toBe("count 1");
+    await storage.close();
+    await pool.end();
+  }, 30_000);
+
   it("a statement timeout of the database: StorageUnavailableError carrying PostgreSQL's error", async () => {
     const pool = new pg.Pool({ connectionString: server.url, statement_timeout: 300 });
     pool.on("error", () => {});
