@@ -130,6 +130,7 @@ function journalStore(): WorkflowStorage {
     getRun: nothing,
     listSteps: async () => [],
     listInterruptedRuns: async () => [],
+    listSuspendedRuns: async () => [],
     close: async () => {},
     async openRun(request) {
       journal.set(request.runId, steps);

@@ -60,6 +60,7 @@ export type {
   OpenRunRequest,
   RunOutcome,
   SessionRun,
+  SuspendedRun,
   WorkflowStorage,
 } from "./session/workflow-storage.js";
 export type {

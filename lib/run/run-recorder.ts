@@ -1,6 +1,7 @@
 import type { SessionRun } from "../session/workflow-storage.js";
 import type { SessionState } from "../workflow/workflow.js";
 import type { Logger } from "./logger.js";
+import type { PendingWait } from "./run-event.js";
 import type { ParentRun } from "./run-link.js";
 import type { RunResponse } from "./run-response.js";
 
@@ -37,7 +38,7 @@ export class RunRecorder {
   }
 
   /** Stamps the duration and hands the outcome over; `state` only for a completed run. */
-  async finish(state?: SessionState): Promise<void> {
+  async finish(state?: SessionState, waitingFor?: readonly PendingWait[]): Promise<void> {
     const { response, parent, binding } = this;
     this.stampDuration();
     if (parent !== undefined) {
@@ -47,7 +48,11 @@ export class RunRecorder {
     if (binding === undefined) return;
     const runs = [response, ...this.#children];
     await binding.finish(
-      state === undefined ? { runs } : { runs, sessionState: state, extraData: this.extraData },
+      state !== undefined
+        ? { runs, sessionState: state, extraData: this.extraData }
+        : waitingFor !== undefined
+          ? { runs, waitingFor }
+          : { runs },
     );
   }
 

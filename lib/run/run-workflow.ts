@@ -166,7 +166,7 @@ export async function* runWorkflow(
       await ctx?.settled();
       response.status = "suspended";
       response.content = content?.final(undefined);
-      await recorder.finish();
+      await recorder.finish(undefined, error.waits);
       const steps = ctx?.takeEvents();
       if (steps !== undefined) yield* steps;
       yield {

@@ -1,3 +1,4 @@
+import type { PendingWait } from "../run/run-event.js";
 import type { RunResponse } from "../run/run-response.js";
 import type { StepRecord, StepWrite } from "./step-record.js";
 import type { WorkflowSession } from "./workflow-session.js";
@@ -80,6 +81,22 @@ export interface RunOutcome {
   readonly sessionState?: Record<string, unknown>;
   /** Session extra data to save alongside the state (completed runs only). */
   readonly extraData?: Record<string, unknown>;
+  /** What the run waits for, when it suspended (status `"suspended"`). */
+  readonly waitingFor?: readonly PendingWait[];
+}
+
+/**
+ * A suspended run and what it waits for, as {@link WorkflowStorage.listSuspendedRuns} lists it.
+ *
+ * @example
+ * ```ts
+ * import type { SuspendedRun } from "buddy-ai";
+ * const label = (s: SuspendedRun) => `${s.run.runId} waits for ${s.waitingFor.map((w) => w.name)}`;
+ * ```
+ */
+export interface SuspendedRun {
+  readonly run: RunResponse;
+  readonly waitingFor: readonly PendingWait[];
 }
 
 /**
@@ -159,6 +176,8 @@ export interface WorkflowStorage {
    * process died mid-run (see `recoverRuns`).
    */
   listInterruptedRuns(workflowIds: readonly string[]): Promise<RunResponse[]>;
+  /** Suspended runs (of one session, or all), oldest first, with what each waits for. */
+  listSuspendedRuns(options?: { sessionId?: string; limit?: number }): Promise<SuspendedRun[]>;
   /** Closes connections the store opened. */
   close(): Promise<void>;
 }

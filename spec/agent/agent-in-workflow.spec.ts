@@ -38,6 +38,7 @@ function recordingStorage(): { storage: WorkflowStorage; saved: RunOutcome[] } {
     getRun: async () => undefined,
     listSteps: async () => [],
     listInterruptedRuns: async () => [],
+    listSuspendedRuns: async () => [],
     close: async () => {},
     openRun: async () => ({
       session: undefined,

@@ -78,6 +78,13 @@ describe.each(storeFactories)("suspend and resume: $name", (factory) => {
     const other = await run(async () => "meanwhile", undefined, { storage, sessionId: "u" });
     expect(other.status).toBe("completed");
 
+    // What it waits for is listed, for whoever answers.
+    expect(await storage.listSuspendedRuns({ sessionId: "u" })).toEqual([
+      {
+        run: expect.objectContaining({ runId, status: "suspended" }),
+        waitingFor: [{ name: "approval", prompt: { total: 12 } }],
+      },
+    ]);
     const elsewhere = handle.open();
     const resumed = await collect(
       resume(refund, runId, { approval: { approved: true } }, { storage: elsewhere }),
@@ -91,6 +98,7 @@ describe.each(storeFactories)("suspend and resume: $name", (factory) => {
     ]);
     expect(resumed.at(-1)).toMatchObject({ content: "quote 12\nrefunded" });
     expect(counts).toEqual({ quote: 1, pay: 1 });
+    expect(await storage.listSuspendedRuns()).toEqual([]);
     expect((await storage.readSession("u"))?.sessionState).toEqual({ quotes: 1 });
     expect((await storage.listSteps(runId)).map((s) => [s.name, s.kind])).toEqual([
       ["quote", "step"],

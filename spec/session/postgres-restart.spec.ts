@@ -24,6 +24,7 @@ function observed(storage: WorkflowStorage, onFinish: () => void): WorkflowStora
     getRun: (id) => storage.getRun(id),
     listSteps: (id) => storage.listSteps(id),
     listInterruptedRuns: (ids) => storage.listInterruptedRuns(ids),
+    listSuspendedRuns: (options) => storage.listSuspendedRuns(options),
     close: () => storage.close(),
     async openRun(request) {
       const opened = await storage.openRun(request);

@@ -152,7 +152,9 @@ export class KyselySessionRun implements SessionRun {
     const children = rest.map((child, i) =>
       childRunRow(child, encoded[i + 1] as EncodedRun, sessionId, seq, i + 1, now),
     );
-    const run = top === undefined ? undefined : rowEnd(top, encoded[0] as EncodedRun);
+    const waitingFor =
+      outcome.waitingFor === undefined ? null : encodeStoredValue(outcome.waitingFor, "waitingFor");
+    const run = top === undefined ? undefined : rowEnd(top, encoded[0] as EncodedRun, waitingFor);
     return encodedState === undefined
       ? { sessionId, runId, owner, run, children }
       : {
@@ -197,7 +199,7 @@ export class KyselySessionRun implements SessionRun {
   }
 }
 
-function rowEnd(run: RunResponse, encoded: EncodedRun): RunRowEnd {
+function rowEnd(run: RunResponse, encoded: EncodedRun, waitingFor: string | null): RunRowEnd {
   return {
     status: run.status,
     contentType: run.contentType,
@@ -206,6 +208,7 @@ function rowEnd(run: RunResponse, encoded: EncodedRun): RunRowEnd {
     messages: encoded.messages,
     extraData: encoded.extra_data,
     error: run.error ?? null,
+    waitingFor,
   };
 }
 
@@ -230,6 +233,7 @@ export async function endFailedRun(
     messages: encodedEmpty.array,
     extraData: encodedEmpty.object,
     error: error instanceof Error ? error.message : String(error),
+    waitingFor: null,
   };
   try {
     await ledger.finish({ sessionId, runId, owner, run, children: [] });

@@ -8,6 +8,7 @@ import type {
   ListSessionsOptions,
   OpenRunRequest,
   SessionRun,
+  SuspendedRun,
   WorkflowStorage,
 } from "../workflow-storage.js";
 import { HistoryCache } from "./history-cache.js";
@@ -15,7 +16,7 @@ import { defaultColumnTypes, migrateStore, type StoreColumnTypes } from "./migra
 import { type ActiveRuns, openSessionRun } from "./open-run.js";
 import { queryLimit } from "./query-limit.js";
 import type { RunLedger } from "./run-ledger.js";
-import { decodeRun } from "./run-rows.js";
+import { decodeRun, decodeWaits } from "./run-rows.js";
 import { SessionQueue } from "./session-queue.js";
 import { decodeSession } from "./session-rows.js";
 import { decodeStep, rootRunId } from "./step-rows.js";
@@ -211,6 +212,26 @@ export class KyselyStorage implements WorkflowStorage {
       .orderBy("created_at")
       .execute();
     return rows.map(decodeRun);
+  }
+
+  async listSuspendedRuns(
+    options: { sessionId?: string; limit?: number } = {},
+  ): Promise<SuspendedRun[]> {
+    checkOptionalField("sessionId", options.sessionId);
+    const { db, tables } = await this.#open();
+    let query = db
+      .selectFrom(tables.runs)
+      .selectAll()
+      .where("status", "=", "suspended")
+      .where("parent_run_id", "is", null)
+      .orderBy("created_at")
+      .orderBy("run_id");
+    if (options.sessionId !== undefined) query = query.where("session_id", "=", options.sessionId);
+    if (options.limit !== undefined) query = query.limit(queryLimit(options.limit));
+    return (await query.execute()).map((row) => ({
+      run: decodeRun(row),
+      waitingFor: decodeWaits(row.session_id, row.run_id, row.waiting_for),
+    }));
   }
 
   async openRun(request: OpenRunRequest): Promise<SessionRun> {

@@ -125,6 +125,13 @@ function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Mig
           const probe = sql`select recoveries from ${sql.table(t.runs)} where 1 = 0`;
           await probe.execute(db).catch(() => Promise.reject(error));
         }
+        // What a suspended run waits for (superjson text), for listing pending approvals.
+        try {
+          await db.schema.alterTable(t.runs).addColumn("waiting_for", "text").execute();
+        } catch (error) {
+          const probe = sql`select waiting_for from ${sql.table(t.runs)} where 1 = 0`;
+          await probe.execute(db).catch(() => Promise.reject(error));
+        }
       },
     },
   };

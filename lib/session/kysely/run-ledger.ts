@@ -63,6 +63,8 @@ export interface RunRowEnd {
   readonly messages: string;
   readonly extraData: string;
   readonly error: string | null;
+  /** What a suspended run waits for (encoded), else null. */
+  readonly waitingFor: string | null;
 }
 
 /** How a claimed run ends: its row, its child runs' rows, and (completed runs) the state. */

@@ -1,6 +1,7 @@
 import type { Insertable, Selectable } from "kysely";
 import { SessionDecodeError, UnstorableValueError } from "../../errors.js";
 import type { Message } from "../../run/message.js";
+import type { PendingWait } from "../../run/run-event.js";
 import type { RunMetrics } from "../../run/run-metrics.js";
 import { RunResponse } from "../../run/run-response.js";
 import { decodeStoredValue, encodeStoredValue } from "../state-codec.js";
@@ -151,6 +152,25 @@ export function decodeHistoryRow(sessionId: string, row: HistoryRow): RunRespons
       | undefined,
     createdAt: toNumber(createdAt),
   });
+}
+
+/** What a suspended run waits for, as stored; `SessionDecodeError` when it cannot be read. */
+export function decodeWaits(
+  sessionId: string,
+  runId: string,
+  text: string | null,
+): readonly PendingWait[] {
+  if (text === null) return [];
+  const value = decodeColumn(
+    sessionId,
+    text,
+    (c) => `column ${c} of run "${runId}"`,
+    "waiting_for",
+  );
+  if (!Array.isArray(value)) {
+    throw new SessionDecodeError(sessionId, `column waiting_for of run "${runId}"`);
+  }
+  return value as PendingWait[];
 }
 
 /** One value column, decoded and checked against its `shape`; `SessionDecodeError` when it fails. */

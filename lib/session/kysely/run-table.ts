@@ -27,4 +27,5 @@ export interface RunTable {
   created_at: IntegerColumn;
   updated_at: IntegerColumn;
   recoveries: ColumnType<number | string | bigint, number | undefined, number>;
+  waiting_for: ColumnType<string | null, string | null | undefined, string | null>;
 }

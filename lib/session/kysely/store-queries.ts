@@ -46,6 +46,8 @@ export interface StartParams {
 
 /** Parameters of {@link storeQueries}' `endRun`. */
 export interface EndRunParams {
+  /** What a suspended run waits for (encoded), else null. */
+  waitingFor: string | null;
   runId: string;
   status: RunStatus;
   contentType: string;
@@ -186,6 +188,7 @@ export function runEndValues(p: EndRunParams) {
     messages: p.messages,
     extra_data: p.extraData,
     error: p.error,
+    waiting_for: p.waitingFor,
     updated_at: p.now,
   };
 }
@@ -219,6 +222,7 @@ export const statementKeys = {
     "messages",
     "extraData",
     "error",
+    "waitingFor",
     "now",
   ],
 } as const;
