@@ -326,3 +326,17 @@ export class RunNotRunningError extends BuddyError {}
  * ```
  */
 export class RunNotSuspendedError extends BuddyError {}
+
+/**
+ * `ctx.waitFor(name, { timeoutMs })` got no answer in time: the run was continued (by
+ * `recoverRuns`) once the wait's deadline passed, and the wait fails with this error. Catch it
+ * in the workflow to go on without the answer.
+ *
+ * @example
+ * ```ts
+ * import { WaitTimeoutError } from "buddy-ai";
+ * const error = new WaitTimeoutError('Nobody answered "approval" within 3600000 ms');
+ * console.log(error.name); // "WaitTimeoutError"
+ * ```
+ */
+export class WaitTimeoutError extends BuddyError {}

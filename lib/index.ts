@@ -16,6 +16,7 @@ export {
   StorageConfigError,
   StorageUnavailableError,
   UnstorableValueError,
+  WaitTimeoutError,
 } from "./errors.js";
 export { runResponseContent, workflowCompleted } from "./run/event-constructors.js";
 export { execute, run } from "./run/execute.js";

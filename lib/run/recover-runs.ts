@@ -1,4 +1,4 @@
-import { RunNotRunningError } from "../errors.js";
+import { RunNotRunningError, RunNotSuspendedError } from "../errors.js";
 import type { WorkflowStorage } from "../session/workflow-storage.js";
 import type { Workflow, WorkflowFn, WorkflowLike } from "../workflow/workflow.js";
 import { drainToResponse } from "./drain.js";
@@ -33,8 +33,10 @@ export interface RecoverRunsOptions {
  * process holds its session (its process died): each is continued from the top with its
  * stored input, its journaled steps returning their recorded results, and stored as it ends.
  * Resolves the final responses, in the order the runs started (a run that fails again is
- * there with status `error`). Safe to call from many processes at once: each run is continued
- * by one of them. Call it when a process starts.
+ * there with status `error`). Suspended runs whose wait timed out (`waitFor`'s `timeoutMs`) are
+ * continued too: the wait fails with `WaitTimeoutError`. Safe to call from many processes at
+ * once: each run is continued by one of them. Call it when a process starts (and, for wait
+ * timeouts, now and then).
  *
  * @example
  * ```ts
@@ -77,12 +79,15 @@ export async function recoverRuns(options: RecoverRunsOptions): Promise<RunRespo
       parent: undefined,
       runId: stored.runId,
       adopt: true,
+      // A suspended run whose wait timed out: continued with no answers.
+      ...(stored.status === "suspended" ? { resume: true, answers: {} } : {}),
     };
     try {
       const stream = new WorkflowStream(() => runWorkflow(workflow, stored.input, settings));
       finished.push(await drainToResponse(stream));
     } catch (error) {
-      if (error instanceof RunNotRunningError) continue; // another process finished it
+      // Another process continued it first.
+      if (error instanceof RunNotRunningError || error instanceof RunNotSuspendedError) continue;
       const after = await storage.getRun(stored.runId);
       if (after !== undefined && after.status !== "running") finished.push(after);
       else throw error;

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from "../errors.js";
+import { InvalidOptionError, WaitTimeoutError } from "../errors.js";
 import type { StepRecord } from "../session/step-record.js";
 import type { SessionRun, WorkflowStorage } from "../session/workflow-storage.js";
 import type { StepInfo, StepOptions } from "../workflow/step-options.js";
@@ -146,13 +146,54 @@ export class RunContext implements WorkflowContext, ParentRun {
     }
     const seq = this.#steps++;
     const recorded = replayed(this, seq, name);
-    if (recorded !== undefined) return Promise.resolve(recorded.output as T);
+    if (recorded !== undefined) {
+      if (recorded.status === "error") return Promise.reject(timedOut(name, options));
+      return Promise.resolve(recorded.output as T);
+    }
     const answers = this.#settings.answers ?? this.#parent?.answers;
     if (answers !== undefined && name in answers) {
       return this.#track(this.#answer(seq, name, answers[name], options));
     }
-    this.pendingWaits.push({ name, prompt: options?.prompt });
+    const deadline = this.#deadline(name, options);
+    if (deadline !== undefined && Date.now() >= deadline) {
+      return this.#track(this.#timeOut(seq, name, options));
+    }
+    this.pendingWaits.push(
+      deadline === undefined
+        ? { name, prompt: options?.prompt }
+        : { name, prompt: options?.prompt, deadline },
+    );
     return Promise.reject(new Suspension([...this.pendingWaits]));
+  }
+
+  /** When the wait `name` times out: as stored when the run first suspended on it, or from now. */
+  #deadline(name: string, options: WaitOptions<unknown> | undefined): number | undefined {
+    const timeoutMs = options?.timeoutMs;
+    if (timeoutMs === undefined) return undefined;
+    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+      throw new InvalidOptionError(
+        `ctx.waitFor("${name}"): timeoutMs must be a number of milliseconds ≥ 0, got ${timeoutMs}`,
+      );
+    }
+    const stored = this.binding?.suspendedWaits?.find((w) => w.name === name)?.deadline;
+    return stored ?? Date.now() + timeoutMs;
+  }
+
+  /** Journals that the wait `name` timed out, then fails it with `WaitTimeoutError`. */
+  async #timeOut<T>(seq: number, name: string, options: WaitOptions<T> | undefined): Promise<T> {
+    const error = timedOut(name, options);
+    const now = Date.now();
+    await journal(this, {
+      runId: this.runId,
+      seq,
+      name,
+      kind: "wait",
+      status: "error",
+      error: { name: error.name, message: error.message },
+      startedAt: now,
+      endedAt: now,
+    });
+    throw error;
   }
 
   /** Resolves once the steps and answers in flight have settled (before the run suspends). */
@@ -317,4 +358,10 @@ export class RunContext implements WorkflowContext, ParentRun {
       parent: this,
     };
   }
+}
+
+function timedOut(name: string, options: WaitOptions<unknown> | undefined): WaitTimeoutError {
+  return new WaitTimeoutError(
+    `Nobody answered "${name}" within ${options?.timeoutMs ?? "its"} ms; the run goes on without it`,
+  );
 }

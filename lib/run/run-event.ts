@@ -133,6 +133,8 @@ export interface WorkflowCancelledEvent extends EventBase {
 export interface PendingWait {
   readonly name: string;
   readonly prompt?: unknown;
+  /** When the wait times out (epoch ms), for a wait with `timeoutMs`. */
+  readonly deadline?: number;
 }
 
 /**

@@ -19,6 +19,11 @@ import type { PendingWait } from "./run-event.js";
 export interface WaitOptions<T> {
   readonly schema?: StandardSchemaV1<unknown, T>;
   readonly prompt?: unknown;
+  /**
+   * How long to wait (ms, from when the run first suspended on it). Once past, `recoverRuns`
+   * continues the run and the wait fails with `WaitTimeoutError`.
+   */
+  readonly timeoutMs?: number;
 }
 
 /**

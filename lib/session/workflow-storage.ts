@@ -132,6 +132,8 @@ export interface SessionRun {
    * continued (`OpenRunRequest.adopt`), so replay returns them instead of running them again.
    */
   readonly journal?: ReadonlyMap<string, readonly StepRecord[]>;
+  /** What the run waited for when it suspended (with each wait's deadline): set on resume. */
+  readonly suspendedWaits?: readonly PendingWait[];
   /**
    * Journals one step of the run or of one of its child runs, while the run still holds the
    * session: rejects with `LeaseLostError` (nothing written) once it lost it, and with
@@ -172,8 +174,8 @@ export interface WorkflowStorage {
   /** The steps run `runId` journaled, ordered by `seq`. */
   listSteps(runId: string): Promise<StepRecord[]>;
   /**
-   * Runs of the given workflows still `running` whose session is not held by a live run: their
-   * process died mid-run (see `recoverRuns`).
+   * Runs of the given workflows still `running` whose session is not held by a live run (their
+   * process died mid-run), and suspended runs one of whose waits timed out (see `recoverRuns`).
    */
   listInterruptedRuns(workflowIds: readonly string[]): Promise<RunResponse[]>;
   /** Suspended runs (of one session, or all), oldest first, with what each waits for. */

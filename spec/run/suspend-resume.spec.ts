@@ -5,9 +5,11 @@ import {
   InputValidationError,
   NonDeterminismError,
   RunNotSuspendedError,
+  recoverRuns,
   resume,
   run,
   tool,
+  WaitTimeoutError,
   type WorkflowEvent,
   type WorkflowStorage,
   type WorkflowStream,
@@ -210,6 +212,36 @@ describe.each(storeFactories)("suspend and resume: $name", (factory) => {
     expect(model.calls).toHaveLength(2);
     expect(model.calls[1]?.messages.at(-1)).toMatchObject({ role: "tool", content: toolResult });
     expect(executed).toBe(answer.approved ? 1 : 0);
+  });
+
+  it("a wait that times out: recoverRuns continues the run, and the wait fails with WaitTimeoutError", async () => {
+    const patient = defineWorkflow({
+      name: "patient",
+      run: async (ctx) => {
+        try {
+          const answer = await ctx.waitFor<string>("reply", { timeoutMs: 300, prompt: "anyone?" });
+          return `answered: ${answer}`;
+        } catch (error) {
+          if (error instanceof WaitTimeoutError) return "nobody answered";
+          throw error;
+        }
+      },
+    });
+    const first = await run(patient, undefined, { storage, sessionId: "t" });
+    expect(first.status).toBe("suspended");
+    const [listed] = await storage.listSuspendedRuns({ sessionId: "t" });
+    expect(listed?.waitingFor[0]?.deadline).toBeGreaterThan(Date.now());
+    expect(await recoverRuns({ storage, workflows: [patient] })).toEqual([]); // not due yet
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    const [woken] = await recoverRuns({ storage, workflows: [patient] });
+    expect(woken).toMatchObject({
+      runId: first.runId,
+      status: "completed",
+      content: "nobody answered",
+    });
+    expect((await storage.listSteps(first.runId)).map((s) => [s.name, s.status])).toEqual([
+      ["reply", "error"],
+    ]);
   });
 
   it("suspends on two waits at once, and again until both are answered", async () => {

@@ -1,4 +1,5 @@
 import { BuddyError, LeaseLostError, SessionConflictError } from "../../errors.js";
+import type { PendingWait } from "../../run/run-event.js";
 import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { StepRecord, StepWrite } from "../step-record.js";
@@ -62,6 +63,7 @@ export class KyselySessionRun implements SessionRun {
     readonly session: WorkflowSession | undefined,
     readonly history: readonly RunResponse[],
     readonly journal?: ReadonlyMap<string, readonly StepRecord[]>,
+    readonly suspendedWaits?: readonly PendingWait[],
   ) {
     this.#store = store;
     this.#ledger = ledger;
@@ -154,7 +156,12 @@ export class KyselySessionRun implements SessionRun {
     );
     const waitingFor =
       outcome.waitingFor === undefined ? null : encodeStoredValue(outcome.waitingFor, "waitingFor");
-    const run = top === undefined ? undefined : rowEnd(top, encoded[0] as EncodedRun, waitingFor);
+    const deadlines = (outcome.waitingFor ?? []).flatMap((w) =>
+      w.deadline === undefined ? [] : [w.deadline],
+    );
+    const wakeAt = deadlines.length === 0 ? null : Math.min(...deadlines);
+    const run =
+      top === undefined ? undefined : rowEnd(top, encoded[0] as EncodedRun, waitingFor, wakeAt);
     return encodedState === undefined
       ? { sessionId, runId, owner, run, children }
       : {
@@ -199,7 +206,12 @@ export class KyselySessionRun implements SessionRun {
   }
 }
 
-function rowEnd(run: RunResponse, encoded: EncodedRun, waitingFor: string | null): RunRowEnd {
+function rowEnd(
+  run: RunResponse,
+  encoded: EncodedRun,
+  waitingFor: string | null,
+  wakeAt: number | null,
+): RunRowEnd {
   return {
     status: run.status,
     contentType: run.contentType,
@@ -209,6 +221,7 @@ function rowEnd(run: RunResponse, encoded: EncodedRun, waitingFor: string | null
     extraData: encoded.extra_data,
     error: run.error ?? null,
     waitingFor,
+    wakeAt,
   };
 }
 
@@ -234,6 +247,7 @@ export async function endFailedRun(
     extraData: encodedEmpty.object,
     error: error instanceof Error ? error.message : String(error),
     waitingFor: null,
+    wakeAt: null,
   };
   try {
     await ledger.finish({ sessionId, runId, owner, run, children: [] });

@@ -199,15 +199,28 @@ export class KyselyStorage implements WorkflowStorage {
     const rows = await db
       .selectFrom(tables.runs)
       .selectAll()
-      .where("status", "=", "running")
       .where("parent_run_id", "is", null)
       .where("workflow_id", "in", [...workflowIds])
-      .where("run_id", "in", (eb) =>
-        eb
-          .selectFrom(tables.sessions)
-          .select("lease_run_id")
-          .where("lease_run_id", "is not", null)
-          .where((w) => w.or([w("lease_owner", "is", null), w("lease_expires_at", "<=", now)])),
+      .where((eb) =>
+        eb.or([
+          // Running, while no live process holds its session.
+          eb.and([
+            eb("status", "=", "running"),
+            eb(
+              "run_id",
+              "in",
+              eb
+                .selectFrom(tables.sessions)
+                .select("lease_run_id")
+                .where("lease_run_id", "is not", null)
+                .where((w) =>
+                  w.or([w("lease_owner", "is", null), w("lease_expires_at", "<=", now)]),
+                ),
+            ),
+          ]),
+          // Suspended, and one of its waits timed out.
+          eb.and([eb("status", "=", "suspended"), eb("wake_at", "<=", now)]),
+        ]),
       )
       .orderBy("created_at")
       .execute();

@@ -132,6 +132,13 @@ function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Mig
           const probe = sql`select waiting_for from ${sql.table(t.runs)} where 1 = 0`;
           await probe.execute(db).catch(() => Promise.reject(error));
         }
+        // When the first of a suspended run's waits times out (epoch ms; recoverRuns wakes it).
+        try {
+          await db.schema.alterTable(t.runs).addColumn("wake_at", types.integer).execute();
+        } catch (error) {
+          const probe = sql`select wake_at from ${sql.table(t.runs)} where 1 = 0`;
+          await probe.execute(db).catch(() => Promise.reject(error));
+        }
       },
     },
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { BuddyError, RunNotRunningError, RunNotSuspendedError } from "../../errors.js";
+import type { PendingWait } from "../../run/run-event.js";
 import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { StepRecord } from "../step-record.js";
@@ -10,7 +11,7 @@ import { endFailedRun, KyselySessionRun } from "./kysely-session-run.js";
 import { abortError, busyError, claimLease, renewLease } from "./lease.js";
 import { queryLimit } from "./query-limit.js";
 import type { Claimed, RunLedger } from "./run-ledger.js";
-import { decodeHistoryRow, type HistoryRow } from "./run-rows.js";
+import { decodeHistoryRow, decodeWaits, type HistoryRow } from "./run-rows.js";
 import type { SessionQueue } from "./session-queue.js";
 import { decodeSession } from "./session-rows.js";
 import { toNumber } from "./session-table.js";
@@ -79,7 +80,7 @@ export async function openSessionRun(
     active.deadLeases.delete(sessionId);
     const { row } = claimed;
     const session = claimed.created ? undefined : decodeSession(row);
-    const journal =
+    const adopted =
       request.adopt === true
         ? await adoptedJournal(store, runId, request.resume === true)
         : undefined;
@@ -113,7 +114,16 @@ export async function openSessionRun(
       releaseSlot,
       history: known,
     };
-    return new KyselySessionRun(store, ledger, active, claim, session, history, journal);
+    return new KyselySessionRun(
+      store,
+      ledger,
+      active,
+      claim,
+      session,
+      history,
+      adopted?.journal,
+      adopted?.waits,
+    );
   } catch (error) {
     active.history.forget(sessionId);
     if (claimed === undefined) {
@@ -145,7 +155,10 @@ async function adoptedJournal(
   store: StoreContext,
   runId: string,
   resume: boolean,
-): Promise<ReadonlyMap<string, readonly StepRecord[]>> {
+): Promise<{
+  journal: ReadonlyMap<string, readonly StepRecord[]>;
+  waits: readonly PendingWait[] | undefined;
+}> {
   const { db, tables } = store;
   // One compare-and-swap decides who continues the run: a resume takes it from `suspended`.
   const run = resume
@@ -154,14 +167,14 @@ async function adoptedJournal(
         .set({ status: "running", updated_at: store.now() })
         .where("run_id", "=", runId)
         .where("status", "=", "suspended")
-        .returning(["session_id", "recoveries"])
+        .returning(["session_id", "recoveries", "waiting_for"])
         .executeTakeFirst()
     : await db
         .updateTable(tables.runs)
         .set({ recoveries: sql<number>`recoveries + 1` })
         .where("run_id", "=", runId)
         .where("status", "=", "running")
-        .returning(["session_id", "recoveries"])
+        .returning(["session_id", "recoveries", "waiting_for"])
         .executeTakeFirst();
   if (run === undefined && resume) {
     throw new RunNotSuspendedError(
@@ -190,7 +203,8 @@ async function adoptedJournal(
     steps.push(decodeStep(row, run.session_id));
     journal.set(row.run_id, steps);
   }
-  return journal;
+  const waits = resume ? decodeWaits(run.session_id, runId, run.waiting_for) : undefined;
+  return { journal, waits };
 }
 
 /** The row limit for a `historyLimit` (a whole number ≥ 0, or Infinity for all). */

@@ -65,6 +65,8 @@ export interface RunRowEnd {
   readonly error: string | null;
   /** What a suspended run waits for (encoded), else null. */
   readonly waitingFor: string | null;
+  /** When the first of its waits times out (epoch ms), else null. */
+  readonly wakeAt: number | null;
 }
 
 /** How a claimed run ends: its row, its child runs' rows, and (completed runs) the state. */

@@ -28,4 +28,5 @@ export interface RunTable {
   updated_at: IntegerColumn;
   recoveries: ColumnType<number | string | bigint, number | undefined, number>;
   waiting_for: ColumnType<string | null, string | null | undefined, string | null>;
+  wake_at: ColumnType<number | string | bigint | null, number | null | undefined, number | null>;
 }

@@ -48,6 +48,8 @@ export interface StartParams {
 export interface EndRunParams {
   /** What a suspended run waits for (encoded), else null. */
   waitingFor: string | null;
+  /** When the first of a suspended run's waits times out (epoch ms), else null. */
+  wakeAt: number | null;
   runId: string;
   status: RunStatus;
   contentType: string;
@@ -189,6 +191,7 @@ export function runEndValues(p: EndRunParams) {
     extra_data: p.extraData,
     error: p.error,
     waiting_for: p.waitingFor,
+    wake_at: p.wakeAt,
     updated_at: p.now,
   };
 }
@@ -223,6 +226,7 @@ export const statementKeys = {
     "extraData",
     "error",
     "waitingFor",
+    "wakeAt",
     "now",
   ],
 } as const;
