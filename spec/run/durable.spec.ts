@@ -19,6 +19,7 @@ import { settle } from "../session/conformance-support.js";
 import {
   agentModel,
   durableAgent,
+  durableApproval,
   durableAsync,
   durableGenerator,
   durableStall,
@@ -206,6 +207,41 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
         30_000,
       );
     });
+
+    it("resumes a suspended run from other processes: one of two at once proceeds, pay runs once", async () => {
+      const log = join(dir, "log");
+      const first = await run(durableApproval, { log, killAt: -1 }, { storage, sessionId: "ok" });
+      expect(first.status).toBe("suspended");
+      const resumeIn = (answers: Record<string, unknown>) => {
+        const task = JSON.stringify({
+          connection: handle.connection,
+          workflow: durableApproval.name,
+          sessionId: "",
+          runId: first.runId,
+          input: { log, killAt: -1 },
+          leaseMs,
+          answers,
+        });
+        const worker = join(root, "spec", "support", "durable-worker.ts");
+        const child = spawn(process.execPath, ["--import", "tsx", worker, task], { cwd: root });
+        let out = "";
+        child.stdout.setEncoding("utf8");
+        child.stdout.on("data", (chunk: string) => {
+          out += chunk;
+        });
+        return new Promise<string>((resolve) => child.once("exit", () => resolve(out.trim())));
+      };
+      const outcomes = await Promise.all([
+        resumeIn({ approval: { approved: true } }),
+        resumeIn({ approval: { approved: true } }),
+      ]);
+      expect([...outcomes].sort()).toEqual(["completed", "failed RunNotSuspendedError"]);
+      expect(await executions(log)).toEqual(["quote", "pay"]);
+      expect(await storage.getRun(first.runId)).toMatchObject({
+        status: "completed",
+        content: "quote 12; paid",
+      });
+    }, 30_000);
 
     it("two processes recovering at once continue each run once", async () => {
       const log = join(dir, "log");

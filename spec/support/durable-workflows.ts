@@ -99,4 +99,28 @@ export const durableAgent = defineWorkflow({
   },
 });
 
-export const durableWorkflows = [durableGenerator, durableAsync, durableStall, durableAgent];
+/** A step, a wait for approval, a step: each step appends its name to the log. */
+export const durableApproval = defineWorkflow({
+  name: "durable-approval",
+  async *run(ctx, input: DurableInput) {
+    const quote = await ctx.step("quote", () => {
+      appendFileSync(input.log, "quote\n");
+      return 12;
+    });
+    yield `quote ${quote}; `;
+    const answer = await ctx.waitFor<{ approved: boolean }>("approval", { prompt: quote });
+    if (!answer.approved) return;
+    yield await ctx.step("pay", () => {
+      appendFileSync(input.log, "pay\n");
+      return "paid";
+    });
+  },
+});
+
+export const durableWorkflows = [
+  durableGenerator,
+  durableAsync,
+  durableStall,
+  durableAgent,
+  durableApproval,
+];
