@@ -1,8 +1,7 @@
-import { InvalidOptionError, WaitTimeoutError } from "../errors.js";
+import { InvalidOptionError } from "../errors.js";
 import type { StepRecord } from "../session/step-record.js";
 import type { SessionRun, WorkflowStorage } from "../session/workflow-storage.js";
 import type { StepInfo, StepOptions } from "../workflow/step-options.js";
-import { validateInput } from "../workflow/validate-input.js";
 import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
 import type { WorkflowContext } from "../workflow/workflow-context.js";
 import { drainToResponse } from "./drain.js";
@@ -15,7 +14,7 @@ import { addUsage, type RunMetrics } from "./run-metrics.js";
 import type { RunRecorder } from "./run-recorder.js";
 import type { RunResponse } from "./run-response.js";
 import { journal, replayed, runStep } from "./run-step.js";
-import { Suspension, type WaitOptions } from "./run-wait.js";
+import { runWait, type WaitOptions } from "./run-wait.js";
 import { runWorkflow } from "./run-workflow.js";
 import { replacementState } from "./session-binding.js";
 import { toWorkflow } from "./to-workflow.js";
@@ -144,56 +143,8 @@ export class RunContext implements WorkflowContext, ParentRun {
         ),
       );
     }
-    const seq = this.#steps++;
-    const recorded = replayed(this, seq, name);
-    if (recorded !== undefined) {
-      if (recorded.status === "error") return Promise.reject(timedOut(name, options));
-      return Promise.resolve(recorded.output as T);
-    }
-    const answers = this.#settings.answers ?? this.#parent?.answers;
-    if (answers !== undefined && name in answers) {
-      return this.#track(this.#answer(seq, name, answers[name], options));
-    }
-    const deadline = this.#deadline(name, options);
-    if (deadline !== undefined && Date.now() >= deadline) {
-      return this.#track(this.#timeOut(seq, name, options));
-    }
-    this.pendingWaits.push(
-      deadline === undefined
-        ? { name, prompt: options?.prompt }
-        : { name, prompt: options?.prompt, deadline },
-    );
-    return Promise.reject(new Suspension([...this.pendingWaits]));
-  }
-
-  /** When the wait `name` times out: as stored when the run first suspended on it, or from now. */
-  #deadline(name: string, options: WaitOptions<unknown> | undefined): number | undefined {
-    const timeoutMs = options?.timeoutMs;
-    if (timeoutMs === undefined) return undefined;
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
-      throw new InvalidOptionError(
-        `ctx.waitFor("${name}"): timeoutMs must be a number of milliseconds ≥ 0, got ${timeoutMs}`,
-      );
-    }
-    const stored = this.binding?.suspendedWaits?.find((w) => w.name === name)?.deadline;
-    return stored ?? Date.now() + timeoutMs;
-  }
-
-  /** Journals that the wait `name` timed out, then fails it with `WaitTimeoutError`. */
-  async #timeOut<T>(seq: number, name: string, options: WaitOptions<T> | undefined): Promise<T> {
-    const error = timedOut(name, options);
-    const now = Date.now();
-    await journal(this, {
-      runId: this.runId,
-      seq,
-      name,
-      kind: "wait",
-      status: "error",
-      error: { name: error.name, message: error.message },
-      startedAt: now,
-      endedAt: now,
-    });
-    throw error;
+    // The position is taken now, as for steps; answered waits are journaled like steps.
+    return this.#track(runWait<T>(this, this.#steps++, name, options));
   }
 
   /** Resolves once the steps and answers in flight have settled (before the run suspends). */
@@ -215,40 +166,6 @@ export class RunContext implements WorkflowContext, ParentRun {
   /** `resume`'s payloads for this run's waits (a child run's are its parent's). */
   get answers(): Readonly<Record<string, unknown>> | undefined {
     return this.#settings.answers ?? this.#parent?.answers;
-  }
-
-  async #answer<T>(
-    seq: number,
-    name: string,
-    payload: unknown,
-    options: WaitOptions<T> | undefined,
-  ): Promise<T> {
-    const startedAt = Date.now();
-    let value = payload as T;
-    if (options?.schema !== undefined) {
-      try {
-        value = (await validateInput(
-          `${this.workflowName}: wait "${name}"`,
-          options.schema,
-          payload,
-        )) as T;
-      } catch (error) {
-        // A refused answer: the run stays suspended, waiting for this again.
-        this.pendingWaits.push({ name, prompt: options.prompt });
-        throw new Suspension([...this.pendingWaits], { cause: error });
-      }
-    }
-    await journal(this, {
-      runId: this.runId,
-      seq,
-      name,
-      kind: "wait",
-      status: "completed",
-      output: value,
-      startedAt,
-      endedAt: Date.now(),
-    });
-    return value;
   }
 
   /** Journaling for agents given this context; only a run with a store has it. */
@@ -358,10 +275,4 @@ export class RunContext implements WorkflowContext, ParentRun {
       parent: this,
     };
   }
-}
-
-function timedOut(name: string, options: WaitOptions<unknown> | undefined): WaitTimeoutError {
-  return new WaitTimeoutError(
-    `Nobody answered "${name}" within ${options?.timeoutMs ?? "its"} ms; the run goes on without it`,
-  );
 }

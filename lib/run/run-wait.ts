@@ -1,5 +1,8 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
+import { InvalidOptionError, WaitTimeoutError } from "../errors.js";
+import { validateInput } from "../workflow/validate-input.js";
 import type { PendingWait } from "./run-event.js";
+import { journal, replayed, type StepHost } from "./run-step.js";
 
 /**
  * Options of `ctx.waitFor`: a Standard Schema (zod, valibot, arktype…) the answer must satisfy
@@ -39,4 +42,106 @@ export class Suspension extends Error {
     super(`The run waits for ${waits.map((w) => `"${w.name}"`).join(", ")}`, options);
     this.name = "Suspension";
   }
+}
+
+/** What a wait needs of its run, beyond a step's. */
+export interface WaitHost extends StepHost {
+  readonly workflowName: string;
+  /** `resume`'s payloads, by wait name. */
+  readonly answers: Readonly<Record<string, unknown>> | undefined;
+  /** The waits the run could not answer, when it is about to suspend. */
+  readonly pendingWaits: PendingWait[];
+}
+
+/**
+ * One `ctx.waitFor` at position `seq`: its journaled answer when replayed; the payload `resume`
+ * brought (checked with the schema, then journaled); a `WaitTimeoutError` once its deadline
+ * passed (journaled too); otherwise a {@link Suspension} listing every wait still pending.
+ */
+export function runWait<T>(
+  host: WaitHost,
+  seq: number,
+  name: string,
+  options: WaitOptions<T> | undefined,
+): Promise<T> {
+  const recorded = replayed(host, seq, name);
+  if (recorded !== undefined) {
+    if (recorded.status === "error") return Promise.reject(timedOut(name, options));
+    return Promise.resolve(recorded.output as T);
+  }
+  const { answers } = host;
+  if (answers !== undefined && name in answers)
+    return answer(host, seq, name, answers[name], options);
+  const deadline = deadlineOf(host, name, options);
+  if (deadline !== undefined && Date.now() >= deadline) return timeOut(host, seq, name, options);
+  const prompt = options?.prompt;
+  host.pendingWaits.push(deadline === undefined ? { name, prompt } : { name, prompt, deadline });
+  return Promise.reject(new Suspension([...host.pendingWaits]));
+}
+
+/** When the wait `name` times out: as stored when the run first suspended on it, or from now. */
+function deadlineOf(
+  host: WaitHost,
+  name: string,
+  options: WaitOptions<unknown> | undefined,
+): number | undefined {
+  const timeoutMs = options?.timeoutMs;
+  if (timeoutMs === undefined) return undefined;
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) {
+    throw new InvalidOptionError(
+      `ctx.waitFor("${name}"): timeoutMs must be a number of milliseconds ≥ 0, got ${timeoutMs}`,
+    );
+  }
+  const stored = host.binding?.suspendedWaits?.find((w) => w.name === name)?.deadline;
+  return stored ?? Date.now() + timeoutMs;
+}
+
+/** The payload `resume` brought for `name`, checked and journaled. */
+async function answer<T>(
+  host: WaitHost,
+  seq: number,
+  name: string,
+  payload: unknown,
+  options: WaitOptions<T> | undefined,
+): Promise<T> {
+  const startedAt = Date.now();
+  let value = payload as T;
+  if (options?.schema !== undefined) {
+    try {
+      const label = `${host.workflowName}: wait "${name}"`;
+      value = (await validateInput(label, options.schema, payload)) as T;
+    } catch (error) {
+      // A refused answer: the run stays suspended, waiting for this again.
+      host.pendingWaits.push({ name, prompt: options.prompt });
+      throw new Suspension([...host.pendingWaits], { cause: error });
+    }
+  }
+  const endedAt = Date.now();
+  const step = { runId: host.runId, seq, name, kind: "wait", startedAt, endedAt };
+  await journal(host, { ...step, status: "completed", output: value });
+  return value;
+}
+
+/** Journals that the wait `name` timed out, then fails it with `WaitTimeoutError`. */
+async function timeOut<T>(
+  host: WaitHost,
+  seq: number,
+  name: string,
+  options: WaitOptions<T> | undefined,
+): Promise<T> {
+  const error = timedOut(name, options);
+  const now = Date.now();
+  const step = { runId: host.runId, seq, name, kind: "wait", startedAt: now, endedAt: now };
+  await journal(host, {
+    ...step,
+    status: "error",
+    error: { name: error.name, message: error.message },
+  });
+  throw error;
+}
+
+function timedOut(name: string, options: WaitOptions<unknown> | undefined): WaitTimeoutError {
+  return new WaitTimeoutError(
+    `Nobody answered "${name}" within ${options?.timeoutMs ?? "its"} ms; the run goes on without it`,
+  );
 }
