@@ -2,6 +2,7 @@ import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
 import { drainToResponse } from "./drain.js";
 import type { ExecuteOptions } from "./execute-options.js";
 import type { RunResponse } from "./run-response.js";
+import { runSettings } from "./run-settings.js";
 import { runWorkflow } from "./run-workflow.js";
 import { toWorkflow } from "./to-workflow.js";
 import { WorkflowStream } from "./workflow-stream.js";
@@ -32,21 +33,7 @@ export function execute<In, S extends SessionState = SessionState>(
   options: ExecuteOptions<NoInfer<S>> = {},
 ): WorkflowStream {
   const defined = toWorkflow(workflow);
-  const settings = {
-    sessionId: options.sessionId,
-    sessionName: options.sessionName,
-    userId: options.userId,
-    sessionState: options.sessionState as SessionState | undefined,
-    overwriteSessionState: options.overwriteSessionState ?? false,
-    storage: options.storage,
-    signal: options.signal,
-    extraData: options.extraData,
-    historyLimit: options.historyLimit ?? 10,
-    logger: options.logger ?? console,
-    debug: options.debug ?? false,
-    parent: undefined,
-    runId: options.runId,
-  };
+  const settings = runSettings(options);
   return new WorkflowStream(() => runWorkflow(defined, input, settings));
 }
 

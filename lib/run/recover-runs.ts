@@ -4,6 +4,7 @@ import type { Workflow, WorkflowFn, WorkflowLike } from "../workflow/workflow.js
 import { drainToResponse } from "./drain.js";
 import type { Logger } from "./logger.js";
 import type { RunResponse } from "./run-response.js";
+import { runSettings } from "./run-settings.js";
 import { runWorkflow } from "./run-workflow.js";
 import { toWorkflow } from "./to-workflow.js";
 import { WorkflowStream } from "./workflow-stream.js";
@@ -65,18 +66,8 @@ export async function recoverRuns(options: RecoverRunsOptions): Promise<RunRespo
     const workflow = workflows.get(stored.workflowId);
     if (workflow === undefined) continue;
     const settings = {
+      ...runSettings({ storage, signal, logger: options.logger }),
       sessionId: stored.sessionId,
-      sessionName: undefined,
-      userId: undefined,
-      sessionState: undefined,
-      overwriteSessionState: false,
-      storage,
-      signal,
-      extraData: undefined,
-      historyLimit: 10,
-      logger: options.logger ?? console,
-      debug: false,
-      parent: undefined,
       runId: stored.runId,
       adopt: true,
       // A suspended run whose wait timed out: continued with no answers.

@@ -3,6 +3,7 @@ import type { WorkflowStorage } from "../session/workflow-storage.js";
 import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
 import type { ExecuteOptions } from "./execute-options.js";
 import type { WorkflowEvent } from "./run-event.js";
+import { runSettings } from "./run-settings.js";
 import { runWorkflow } from "./run-workflow.js";
 import { toWorkflow } from "./to-workflow.js";
 import { WorkflowStream } from "./workflow-stream.js";
@@ -81,18 +82,8 @@ async function* resumeRun(
     );
   }
   yield* runWorkflow(workflow, stored.input, {
+    ...runSettings({ ...options, sessionName: undefined }),
     sessionId: stored.sessionId,
-    sessionName: undefined,
-    userId: options.userId,
-    sessionState: options.sessionState as SessionState | undefined,
-    overwriteSessionState: options.overwriteSessionState ?? false,
-    storage,
-    signal: options.signal,
-    extraData: options.extraData,
-    historyLimit: options.historyLimit ?? 10,
-    logger: options.logger ?? console,
-    debug: options.debug ?? false,
-    parent: undefined,
     runId,
     adopt: true,
     resume: true,
