@@ -7,6 +7,7 @@ import {
 import type { StepRecord, StepWrite } from "../session/step-record.js";
 import type { SessionRun } from "../session/workflow-storage.js";
 import type { StepInfo, StepOptions } from "../workflow/step-options.js";
+import { pause } from "./pause.js";
 import type { WorkflowEvent } from "./run-event.js";
 
 /** What a step needs of its run. */
@@ -151,16 +152,4 @@ function describeError(error: unknown): { name: string; message: string } {
   return error instanceof Error
     ? { name: error.name, message: error.message }
     : { name: "Error", message: String(error) };
-}
-
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

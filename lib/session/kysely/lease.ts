@@ -1,4 +1,5 @@
 import { AbortError, SessionBusyError } from "../../errors.js";
+import { pause } from "../../run/pause.js";
 import type { Claimed, ClaimWrite, RunLedger } from "./run-ledger.js";
 
 const abandoned =
@@ -17,7 +18,7 @@ export async function claimLease(
   busyTimeoutMs: number,
   signal: AbortSignal | undefined,
 ): Promise<Claimed> {
-  let pause = 5;
+  let wait = 5;
   for (;;) {
     if (signal?.aborted) throw abortError(write.sessionId, signal);
     const attempt = ledger.claim(write, abandoned);
@@ -25,8 +26,8 @@ export async function claimLease(
     if (claimed !== undefined) return claimed;
     const local = Date.now();
     if (local >= deadline) throw busyError(write.sessionId, busyTimeoutMs);
-    await sleep(Math.min(pause, deadline - local), signal);
-    pause = Math.min(pause * 2, 50);
+    await pause(Math.max(1, Math.min(wait, deadline - local)), signal);
+    wait = Math.min(wait * 2, 50);
   }
 }
 
@@ -67,16 +68,4 @@ export function busyError(sessionId: string, busyTimeoutMs: number): SessionBusy
       `process) holds it. Runs on one session take turns; wait and run again, raise the store's ` +
       `busyTimeoutMs, or use another sessionId.`,
   );
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(1, ms));
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }

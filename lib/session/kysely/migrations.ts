@@ -1,4 +1,10 @@
-import { type Kysely, type Migration, Migrator, sql } from "kysely";
+import {
+  type ColumnDefinitionBuilderCallback,
+  type Kysely,
+  type Migration,
+  Migrator,
+  sql,
+} from "kysely";
 import { BuddyError, StorageConfigError, StorageUnavailableError } from "../../errors.js";
 import type { StoreDatabase, StoreTables } from "./store-tables.js";
 
@@ -87,13 +93,7 @@ function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Mig
     // two of its own (see HistoryCache).
     "0002_previous_run_id": {
       async up(db: Kysely<unknown>) {
-        try {
-          await db.schema.alterTable(t.sessions).addColumn("previous_run_id", "text").execute();
-        } catch (error) {
-          // Added by another process migrating at the same moment: fine. Otherwise, the error.
-          const probe = sql`select previous_run_id from ${sql.table(t.sessions)} where 1 = 0`;
-          await probe.execute(db).catch(() => Promise.reject(error));
-        }
+        await addColumn(db, t.sessions, "previous_run_id", "text");
       },
     },
     // The journal of durable runs: one row per step (`ctx.step`), by run id and position.
@@ -116,32 +116,33 @@ function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Mig
           .$call((table) => (types.withoutRowid ? table.modifyEnd(sql`without rowid`) : table))
           .execute();
         // How many times a run was continued after its process died (bounded: see recoverRuns).
-        try {
-          await db.schema
-            .alterTable(t.runs)
-            .addColumn("recoveries", types.integer, (c) => c.notNull().defaultTo(0))
-            .execute();
-        } catch (error) {
-          const probe = sql`select recoveries from ${sql.table(t.runs)} where 1 = 0`;
-          await probe.execute(db).catch(() => Promise.reject(error));
-        }
+        await addColumn(db, t.runs, "recoveries", types.integer, (c) => c.notNull().defaultTo(0));
         // What a suspended run waits for (superjson text), for listing pending approvals.
-        try {
-          await db.schema.alterTable(t.runs).addColumn("waiting_for", "text").execute();
-        } catch (error) {
-          const probe = sql`select waiting_for from ${sql.table(t.runs)} where 1 = 0`;
-          await probe.execute(db).catch(() => Promise.reject(error));
-        }
+        await addColumn(db, t.runs, "waiting_for", "text");
         // When the first of a suspended run's waits times out (epoch ms; recoverRuns wakes it).
-        try {
-          await db.schema.alterTable(t.runs).addColumn("wake_at", types.integer).execute();
-        } catch (error) {
-          const probe = sql`select wake_at from ${sql.table(t.runs)} where 1 = 0`;
-          await probe.execute(db).catch(() => Promise.reject(error));
-        }
+        await addColumn(db, t.runs, "wake_at", types.integer);
       },
     },
   };
+}
+
+/**
+ * Adds `column` to `table`. When that fails because another process migrating at the same moment
+ * added it already, that is fine; any other failure is thrown.
+ */
+async function addColumn(
+  db: Kysely<unknown>,
+  table: string,
+  column: string,
+  type: "text" | StoreColumnTypes["integer"],
+  build?: ColumnDefinitionBuilderCallback,
+): Promise<void> {
+  try {
+    await db.schema.alterTable(table).addColumn(column, type, build).execute();
+  } catch (error) {
+    const probe = sql`select ${sql.ref(column)} from ${sql.table(table)} where 1 = 0`;
+    await probe.execute(db).catch(() => Promise.reject(error));
+  }
 }
 
 /**

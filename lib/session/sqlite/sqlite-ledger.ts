@@ -1,5 +1,6 @@
 import type { Compilable } from "kysely";
 import { sql } from "kysely";
+import { pause } from "../../run/pause.js";
 import { QueryTemplate } from "../kysely/query-template.js";
 import type { Claimed, ClaimWrite, RunEnd, RunLedger, SessionRow } from "../kysely/run-ledger.js";
 import type { HistoryRow } from "../kysely/run-rows.js";
@@ -299,10 +300,6 @@ const plainValues: StepValueTypes = {
   bigint: (value) => sql<number>`${value}`,
   text: (value) => sql<string>`${value}`,
 };
-
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Resolves once the handle has no transaction open (one a Kysely query of this process holds). */
 function whenIdle(db: RawDatabase): Promise<void> {
