@@ -4,7 +4,7 @@
  */
 import { recoverRuns, resume, run } from "buddy-ai";
 import { scriptedModel } from "buddy-ai/testing";
-import { agentModel, durableWorkflows } from "./durable-workflows.js";
+import { agentModel, type DurableInput, durableWorkflows } from "./durable-workflows.js";
 import { openStoreConnection, type StoreConnection } from "./stores.js";
 
 const task = JSON.parse(process.argv[2] ?? "{}") as {
@@ -12,7 +12,7 @@ const task = JSON.parse(process.argv[2] ?? "{}") as {
   workflow: string;
   sessionId: string;
   runId: string;
-  input: { log: string; killAt: number };
+  input: DurableInput;
   leaseMs: number;
   /** Continue interrupted runs (recoverRuns) instead of starting one. */
   recover?: boolean;

@@ -1,31 +1,69 @@
 /**
  * The durable workflows of the durable-run specs, shared by the spec and its worker process (a
  * recovered run must be the same workflow, by id). Each step appends its name to `log` (one
- * line per execution) and, at step `killAt`, kills its own process before returning: a crash
- * inside that step, after the steps before it were journaled.
+ * line per execution: its side effect) and, in a worker process, step `killAt` kills its own
+ * process at its `boundary`.
  */
 import { appendFileSync } from "node:fs";
-import { agent, defineWorkflow, type Model, tool, type WorkflowContext } from "buddy-ai";
+import {
+  agent,
+  defineWorkflow,
+  type Model,
+  RunResponse,
+  tool,
+  type WorkflowContext,
+} from "buddy-ai";
 import { z } from "zod";
+
+/**
+ * Where a step's process dies: at the start of the step, before its side effect (`"start"`);
+ * inside it, after its side effect but before its result is journaled (`"inside"`); or right
+ * after `ctx.step` resolved, its row journaled (`"after"`).
+ */
+export type Boundary = "start" | "inside" | "after";
 
 export interface DurableInput {
   readonly log: string;
-  /** The step (0-based) in which the process kills itself; -1 for none. */
+  /** The step (0-based) at which the process kills itself; -1 for none. */
   readonly killAt: number;
+  /** Where in step `killAt`; `"inside"` when not given. */
+  readonly boundary?: Boundary;
 }
 
-const names = ["reserve", "charge", "notify"] as const;
+export const stepNames = ["reserve", "charge", "notify"] as const;
 
-async function step(ctx: WorkflowContext, i: number, input: DurableInput): Promise<string> {
-  const name = names[i] as string;
-  return ctx.step(name, async ({ attempt }) => {
+function killedAt(input: DurableInput, i: number, boundary: Boundary): boolean {
+  return (
+    i === input.killAt &&
+    (input.boundary ?? "inside") === boundary &&
+    process.env.BUDDY_DURABLE_WORKER === "1"
+  );
+}
+
+function die(): never {
+  process.kill(process.pid, "SIGKILL");
+  throw new Error("SIGKILL was not delivered");
+}
+
+/** Starts step `i`: `ctx.step` resolves its result once journaled. */
+function startStep(ctx: WorkflowContext, i: number, input: DurableInput): Promise<string> {
+  const name = stepNames[i] as string;
+  return ctx.step(name, ({ attempt }) => {
+    if (killedAt(input, i, "start")) die();
     appendFileSync(input.log, `${name}\n`);
-    if (i === input.killAt && process.env.BUDDY_DURABLE_WORKER === "1") {
-      process.kill(process.pid, "SIGKILL");
-      await new Promise(() => {});
-    }
+    if (killedAt(input, i, "inside")) die();
     return `${name}#${attempt}`;
   });
+}
+
+/** Step `i`'s result, once `ctx.step` resolved it (where the `"after"` boundary dies). */
+function finished(input: DurableInput, i: number, result: string): string {
+  if (killedAt(input, i, "after")) die();
+  return result;
+}
+
+async function step(ctx: WorkflowContext, i: number, input: DurableInput): Promise<string> {
+  return finished(input, i, await startStep(ctx, i, input));
 }
 
 /** Three steps, content streamed around them, state changed along the way. */
@@ -49,6 +87,46 @@ export const durableAsync = defineWorkflow({
     for (let i = 0; i < 3; i++) parts.push(await step(ctx, i, input));
     ctx.sessionState.done = 3;
     return parts.join("; ");
+  },
+});
+
+/**
+ * The same steps from a synchronous function, which cannot await: it starts the first step, each
+ * step's result starts the next one, and the results go to the state. It returns its content at
+ * once (a RunResponse); the run settles the steps it started before it saves.
+ */
+export const durableValue = defineWorkflow({
+  name: "durable-value",
+  run: (ctx, input: DurableInput) => {
+    const state = ctx.sessionState;
+    state.started = true;
+    const from = (i: number): void => {
+      if (i === stepNames.length) return;
+      void startStep(ctx, i, input).then((result) => {
+        state[stepNames[i] as string] = finished(input, i, result);
+        from(i + 1);
+      });
+    };
+    from(0);
+    return new RunResponse({ content: "reserve, then charge, then notify" });
+  },
+});
+
+/**
+ * The same steps from a synchronous generator: it starts them together (their positions are
+ * taken in call order) and yields a line for each; each result goes to the state once journaled.
+ */
+export const durableSyncGenerator = defineWorkflow({
+  name: "durable-sync-generator",
+  *run(ctx, input: DurableInput) {
+    const state = ctx.sessionState;
+    state.started = true;
+    for (const [i, name] of stepNames.entries()) {
+      void startStep(ctx, i, input).then((result) => {
+        state[name] = finished(input, i, result);
+      });
+      yield `${name} started; `;
+    }
   },
 });
 
@@ -120,6 +198,8 @@ export const durableApproval = defineWorkflow({
 export const durableWorkflows = [
   durableGenerator,
   durableAsync,
+  durableValue,
+  durableSyncGenerator,
   durableStall,
   durableAgent,
   durableApproval,
