@@ -7,7 +7,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^buddy-ai$/, replacement: entry("index") },
-      { find: /^buddy-ai\/(sqlite|postgres|openai|testing)$/, replacement: entry("$1") },
+      { find: /^buddy-ai\/(sqlite|postgres|openai|testing|http)$/, replacement: entry("$1") },
     ],
   },
   test: {

@@ -53,8 +53,10 @@ export type { RunResponseInit, RunStatus } from "./run/run-response.js";
 export { RunResponse } from "./run/run-response.js";
 export type { WaitOptions } from "./run/run-wait.js";
 export { WorkflowStream } from "./run/workflow-stream.js";
+export type { EventBatch } from "./session/event-batch.js";
 export type { QueryLogEvent, StorageOptions } from "./session/kysely/storage-options.js";
 export type { StepRecord, StepWrite } from "./session/step-record.js";
+export type { StoredEvent } from "./session/stored-event.js";
 export type { WorkflowSession } from "./session/workflow-session.js";
 export type {
   ListSessionsOptions,

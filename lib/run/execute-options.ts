@@ -48,4 +48,11 @@ export interface ExecuteOptions<S extends SessionState = SessionState> {
    * `busyTimeoutMs`), and one of another workflow fails with `RunIdConflictError`.
    */
   runId?: string;
+  /**
+   * Keep the run's events in the store (needs `storage`), batched, so a reader in any process
+   * can follow it and reconnect without missing one (`storage.listEvents`, and
+   * `GET /runs/:runId/events` of `buddy-ai/http`, whose handler sets it). A run continued
+   * later (resumed or recovered) keeps logging. Default false.
+   */
+  eventLog?: boolean;
 }

@@ -147,6 +147,11 @@ export class RunContext implements WorkflowContext, ParentRun {
     return this.#track(runWait<T>(this, this.#steps++, name, options));
   }
 
+  /** True while steps or answers the run started are still in flight. */
+  get busy(): boolean {
+    return this.#inflight !== undefined && this.#inflight.size > 0;
+  }
+
   /** Resolves once the steps and answers in flight have settled (before the run suspends). */
   async settled(): Promise<void> {
     while (this.#inflight !== undefined && this.#inflight.size > 0) {

@@ -51,6 +51,12 @@ export interface EventBase {
    * which tells concurrent agent calls of one workflow run apart.
    */
   readonly agentRunId?: string;
+  /**
+   * The event's 1-based position in its top-level run's stream, stamped by `execute` (and
+   * `resume`) on every event they yield; it counts on across a run's resumes and recoveries, so
+   * it never means two events of one run. It is the `id` of the event's frame over SSE.
+   */
+  readonly seq?: number;
 }
 
 /**

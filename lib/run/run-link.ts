@@ -48,4 +48,6 @@ export interface RunSettings {
   /** With `adopt`: the run is suspended, and `answers` holds `resume`'s payloads by wait name. */
   readonly resume?: boolean;
   readonly answers?: Readonly<Record<string, unknown>>;
+  /** Keep the run's events in the store (see `ExecuteOptions.eventLog`). */
+  readonly eventLog?: boolean;
 }

@@ -1,5 +1,6 @@
 import type { SessionRun } from "../session/workflow-storage.js";
 import type { SessionState } from "../workflow/workflow.js";
+import type { LogEnd } from "./event-log.js";
 import type { Logger } from "./logger.js";
 import type { PendingWait } from "./run-event.js";
 import type { ParentRun } from "./run-link.js";
@@ -37,8 +38,15 @@ export class RunRecorder {
     this.response.metrics.durationMs = performance.now() - this.#startedAt;
   }
 
-  /** Stamps the duration and hands the outcome over; `state` only for a completed run. */
-  async finish(state?: SessionState, waitingFor?: readonly PendingWait[]): Promise<void> {
+  /**
+   * Stamps the duration and hands the outcome over; `state` only for a completed run, `log`
+   * (the run's last `seq` and unlogged events) only for a top-level run.
+   */
+  async finish(
+    state?: SessionState,
+    waitingFor?: readonly PendingWait[],
+    log?: LogEnd,
+  ): Promise<void> {
     const { response, parent, binding } = this;
     this.stampDuration();
     if (parent !== undefined) {
@@ -47,19 +55,20 @@ export class RunRecorder {
     }
     if (binding === undefined) return;
     const runs = [response, ...this.#children];
+    const events = { eventSeq: log?.eventSeq, events: log?.events };
     await binding.finish(
       state !== undefined
-        ? { runs, sessionState: state, extraData: this.extraData }
+        ? { runs, sessionState: state, extraData: this.extraData, ...events }
         : waitingFor !== undefined
-          ? { runs, waitingFor }
-          : { runs },
+          ? { runs, waitingFor, ...events }
+          : { runs, ...events },
     );
   }
 
   /** Records a failed or cancelled run; a store that fails then only gets a warning. */
-  async finishQuietly(): Promise<void> {
+  async finishQuietly(log?: LogEnd): Promise<void> {
     try {
-      await this.finish();
+      await this.finish(undefined, undefined, log);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.logger.warn(

@@ -18,5 +18,6 @@ export function runSettings<S extends SessionState>(options: ExecuteOptions<S>):
     debug: options.debug ?? false,
     parent: undefined,
     runId: options.runId,
+    eventLog: options.eventLog ?? false,
   };
 }

@@ -2,6 +2,7 @@ import { AbortError, InvalidOptionError, LeaseLostError } from "../errors.js";
 import { validateInput } from "../workflow/validate-input.js";
 import type { Workflow } from "../workflow/workflow.js";
 import { ContentAccumulator, type ContentStep } from "./content-accumulator.js";
+import { RunEventLog } from "./event-log.js";
 import { newRunId, newSessionId } from "./ids.js";
 import { aborted, RunCancellation } from "./run-cancellation.js";
 import { RunContext } from "./run-context.js";
@@ -46,17 +47,24 @@ export async function* runWorkflow(
   let ctx: RunContext | undefined;
   let content: ContentAccumulator | undefined;
   let ended = false;
+  // A top-level run numbers its events (and logs them when it keeps a log); a child's events
+  // are numbered as they reach the top-level stream.
+  const log = parent === undefined ? new RunEventLog(logger) : undefined;
+  const started: WorkflowEvent = {
+    event: "WorkflowStarted",
+    runId,
+    sessionId,
+    workflowId,
+    parentRunId,
+    createdAt: Date.now(),
+    workflowName: workflow.name,
+  };
+  // With a store, `WorkflowStarted` waits for the session: the run is then recorded (a reader
+  // that sees it can find the run), and a continued run's events count on from its stored `seq`.
+  let startedOut = parent !== undefined || settings.storage === undefined;
 
   try {
-    yield {
-      event: "WorkflowStarted",
-      runId,
-      sessionId,
-      workflowId,
-      parentRunId,
-      createdAt: Date.now(),
-      workflowName: workflow.name,
-    };
+    if (startedOut) yield log?.stamp(started) ?? started;
     checkSettings(settings);
     const parsed =
       workflow.input === undefined
@@ -64,9 +72,14 @@ export async function* runWorkflow(
         : await validateInput(workflow.name, workflow.input, input);
     const opening = openSession(workflow, ids, input, settings);
     const session = opening instanceof Promise ? await opening : opening;
+    log?.open(session.binding, settings.adopt === true && settings.resume !== true);
+    if (!startedOut) {
+      startedOut = true;
+      yield log?.stamp(started) ?? started;
+    }
     if (session.stored !== undefined) {
       ended = true;
-      yield* storedTerminal(session.stored);
+      for await (const event of storedTerminal(session.stored)) yield log?.stamp(event) ?? event;
       return;
     }
     recorder.binding = session.binding;
@@ -101,21 +114,28 @@ export async function* runWorkflow(
             : await Promise.race([source.promise, racer]);
       if (value === aborted) cancellation.throwIfAborted();
       const steps = ctx.takeEvents();
-      if (steps !== undefined) yield* steps;
+      if (steps !== undefined) yield* stamped(log, steps);
       step = content.push(value, true);
-      if (step !== undefined && !step.terminal && !ctx.replaying) yield step.event;
+      if (step !== undefined && !step.terminal && !ctx.replaying) {
+        yield log?.stamp(step.event) ?? step.event;
+      }
     } else if (source.kind === "sync") {
       const iterator = source.iterator;
       for (let r = iterator.next(); r.done !== true; r = iterator.next()) {
         cancellation.throwIfAborted();
         const steps = ctx.takeEvents();
-        if (steps !== undefined) yield* steps;
+        if (steps !== undefined) yield* stamped(log, steps);
         step = content.push(r.value, false);
         if (step === undefined) continue;
         if (step.terminal) break;
         if (ctx.replaying) continue; // content of replayed steps was streamed when they ran
         if (settings.debug) logger.debug(describeEvent(step.event));
-        yield step.event;
+        if (log === undefined) yield step.event;
+        else {
+          yield log.stamp(step.event);
+          const behind = log.caughtUp();
+          if (behind !== undefined) await behind;
+        }
       }
     } else {
       const iterator = source.iterator;
@@ -127,25 +147,29 @@ export async function* runWorkflow(
         if (r === aborted) cancellation.throwIfAborted();
         if (r === aborted || r.done === true) break;
         const steps = ctx.takeEvents();
-        if (steps !== undefined) yield* steps;
+        if (steps !== undefined) yield* stamped(log, steps);
         step = content.push(r.value, false);
         if (step === undefined) continue;
         if (step.terminal) break;
         if (ctx.replaying) continue; // content of replayed steps was streamed when they ran
         if (settings.debug) logger.debug(describeEvent(step.event));
-        yield step.event;
+        if (log === undefined) yield step.event;
+        else {
+          yield log.stamp(step.event);
+          const behind = log.caughtUp();
+          if (behind !== undefined) await behind;
+        }
       }
     }
     if (step?.terminal === true) await closeWorkflowSource(source);
+    // Steps the workflow started without awaiting them are journaled before the run ends.
+    if (ctx.busy) await ctx.settled();
     cancellation.throwIfAborted();
     response.content = content.final(step);
     response.status = "completed";
     const steps = ctx.takeEvents();
-    if (steps !== undefined) yield* steps;
-    if (recorder.persists) await recorder.finish(ctx.sessionState);
-    else recorder.stampDuration();
-    ended = true;
-    yield {
+    if (steps !== undefined) yield* stamped(log, steps);
+    const completed: WorkflowEvent = {
       event: "WorkflowCompleted",
       runId,
       sessionId,
@@ -155,9 +179,18 @@ export async function* runWorkflow(
       content: response.content,
       response,
     };
+    const logEnd = await log?.close(completed);
+    if (recorder.persists) await recorder.finish(ctx.sessionState, undefined, logEnd);
+    else recorder.stampDuration();
+    ended = true;
+    yield completed;
   } catch (error) {
     if (ended) throw error;
     ended = true;
+    if (!startedOut) {
+      startedOut = true;
+      yield log?.stamp(started) ?? started;
+    }
     if (error instanceof Suspension) {
       // A child run's wait suspends its top-level run: the parent's runtime handles it.
       if (parent !== undefined) throw error;
@@ -166,10 +199,9 @@ export async function* runWorkflow(
       await ctx?.settled();
       response.status = "suspended";
       response.content = content?.final(undefined);
-      await recorder.finish(undefined, error.waits);
       const steps = ctx?.takeEvents();
-      if (steps !== undefined) yield* steps;
-      yield {
+      if (steps !== undefined) yield* stamped(log, steps);
+      const suspended: WorkflowEvent = {
         event: "WorkflowSuspended",
         runId,
         sessionId,
@@ -179,6 +211,8 @@ export async function* runWorkflow(
         content: response.content,
         response,
       };
+      await recorder.finish(undefined, error.waits, await log?.close(suspended));
+      yield suspended;
       // A resume whose answer was refused: the run waits still, and the resume fails.
       if (error.cause !== undefined) throw error.cause;
       return;
@@ -189,23 +223,14 @@ export async function* runWorkflow(
       const abort = cancellation.toAbortError(error);
       response.status = "cancelled";
       response.error = abort.message;
-      await recorder.finishQuietly();
-      yield {
-        event: "WorkflowCancelled",
-        runId,
-        sessionId,
-        workflowId,
-        parentRunId,
-        createdAt: Date.now(),
-        reason: abort.message,
-      };
+      const cancelled = cancelledEvent(response, abort.message);
+      await recorder.finishQuietly(await log?.close(cancelled));
+      yield cancelled;
       throw abort;
     }
     response.status = "error";
     response.error = error instanceof Error ? error.message : String(error);
-    await recorder.finishQuietly();
-    const errorName = error instanceof Error ? error.name : typeof error;
-    yield {
+    const failed: WorkflowEvent = {
       event: "WorkflowError",
       runId,
       sessionId,
@@ -213,8 +238,10 @@ export async function* runWorkflow(
       parentRunId,
       createdAt: Date.now(),
       error: response.error,
-      errorName,
+      errorName: error instanceof Error ? error.name : typeof error,
     };
+    await recorder.finishQuietly(await log?.close(failed));
+    yield failed;
     throw error;
   } finally {
     cancellation.dispose();
@@ -224,9 +251,32 @@ export async function* runWorkflow(
       await closeWorkflowSource(source);
       response.status = "cancelled";
       response.error = "The consumer stopped iterating";
-      await recorder.finishQuietly();
+      // Not streamed (nobody reads on), but logged: a reader elsewhere sees how it ended.
+      const cancelled = cancelledEvent(response, response.error);
+      await recorder.finishQuietly(await log?.close(cancelled));
     }
   }
+}
+
+/** The events of `events`, numbered when the run numbers its events. */
+function* stamped(
+  log: RunEventLog | undefined,
+  events: readonly WorkflowEvent[],
+): Generator<WorkflowEvent> {
+  for (const event of events) yield log?.stamp(event) ?? event;
+}
+
+function cancelledEvent(response: RunResponse, reason: string): WorkflowEvent {
+  const { runId, sessionId, workflowId, parentRunId } = response;
+  return {
+    event: "WorkflowCancelled",
+    runId,
+    sessionId,
+    workflowId,
+    parentRunId,
+    createdAt: Date.now(),
+    reason,
+  };
 }
 
 /** Refuses options no run can take, before anything is claimed or written. */

@@ -97,6 +97,7 @@ function openRun(
     signal: settings.signal,
     adopt: settings.adopt,
     resume: settings.resume,
+    eventLog: settings.eventLog,
   });
 }
 

@@ -1,6 +1,8 @@
 import type { PendingWait } from "../run/run-event.js";
 import type { RunResponse } from "../run/run-response.js";
+import type { EventBatch } from "./event-batch.js";
 import type { StepRecord, StepWrite } from "./step-record.js";
+import type { StoredEvent } from "./stored-event.js";
 import type { WorkflowSession } from "./workflow-session.js";
 
 /**
@@ -56,6 +58,11 @@ export interface OpenRunRequest {
    * takes it only from `suspended` (`RunNotSuspendedError` otherwise: one resume proceeds).
    */
   readonly resume?: boolean;
+  /**
+   * Keep the run's events in the store (`SessionRun.appendEvents`, `RunOutcome.events`), for
+   * readers in any process (`listEvents`). A continued run keeps logging when it logged before.
+   */
+  readonly eventLog?: boolean;
 }
 
 /**
@@ -83,6 +90,10 @@ export interface RunOutcome {
   readonly extraData?: Record<string, unknown>;
   /** What the run waits for, when it suspended (status `"suspended"`). */
   readonly waitingFor?: readonly PendingWait[];
+  /** The `seq` of the run's last event, so a resumed run counts on from it. */
+  readonly eventSeq?: number;
+  /** The run's last logged events (its terminal event among them), saved with the outcome. */
+  readonly events?: EventBatch;
 }
 
 /**
@@ -140,6 +151,18 @@ export interface SessionRun {
    * `UnstorableValueError` (naming the step) for an output it cannot store.
    */
   recordStep?(step: StepWrite): Promise<void>;
+  /**
+   * True when the run keeps its events in the store: `OpenRunRequest.eventLog`, or a continued run
+   * that logged before. Its events then go to `appendEvents` and `RunOutcome.events`.
+   */
+  readonly logsEvents?: boolean;
+  /** Writes a batch of the run's events to its log (see `logsEvents`). */
+  appendEvents?(batch: EventBatch): Promise<void>;
+  /**
+   * For a continued run: the highest `seq` of its events the store knows (saved with the run, or
+   * logged), so it numbers its events on from there.
+   */
+  readonly lastEventSeq?: number;
 }
 
 /**
@@ -180,6 +203,21 @@ export interface WorkflowStorage {
   listInterruptedRuns(workflowIds: readonly string[]): Promise<RunResponse[]>;
   /** Suspended runs (of one session, or all), oldest first, with what each waits for. */
   listSuspendedRuns(options?: { sessionId?: string; limit?: number }): Promise<SuspendedRun[]>;
+  /**
+   * The logged events of top-level run `runId` with `seq` above `after` (default 0), in order: a
+   * page of them (about `limit`, default 1,000); ask again after the last one's `seq` for more.
+   * Only runs that keep a log have any (`OpenRunRequest.eventLog`).
+   */
+  listEvents?(runId: string, options?: { after?: number; limit?: number }): Promise<StoredEvent[]>;
+  /**
+   * Asks to cancel top-level run `runId`. A suspended run ends `cancelled` at once; a running one
+   * is marked, and the process running it aborts it when it sees the mark (see
+   * `cancelRequested`). Resolves what happened: `"cancelled"`, `"requested"`, or `undefined` when
+   * the run does not exist or has ended.
+   */
+  requestCancel?(runId: string, reason?: string): Promise<"cancelled" | "requested" | undefined>;
+  /** Which of the given running runs were asked to be cancelled (see `requestCancel`). */
+  cancelRequested?(runIds: readonly string[]): Promise<string[]>;
   /** Closes connections the store opened. */
   close(): Promise<void>;
 }

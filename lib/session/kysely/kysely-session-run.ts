@@ -1,10 +1,12 @@
 import { BuddyError, LeaseLostError, SessionConflictError } from "../../errors.js";
 import type { PendingWait } from "../../run/run-event.js";
 import type { RunResponse } from "../../run/run-response.js";
+import type { EventBatch } from "../event-batch.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { StepRecord, StepWrite } from "../step-record.js";
 import type { WorkflowSession } from "../workflow-session.js";
 import type { RunOutcome, SessionRun } from "../workflow-storage.js";
+import { appendEvents, eventRow } from "./event-log-store.js";
 import type { CachedHistory } from "./history-cache.js";
 import type { ActiveRuns } from "./open-run.js";
 import type { RunEnd, RunLedger, RunRowEnd } from "./run-ledger.js";
@@ -40,6 +42,13 @@ export interface RunClaim {
   readonly releaseSlot: () => void;
 }
 
+/** What a continued run (`OpenRunRequest.adopt`) brings from before. */
+export interface ContinuedRun {
+  readonly journal?: ReadonlyMap<string, readonly StepRecord[]>;
+  readonly waits?: readonly PendingWait[];
+  readonly lastEventSeq?: number;
+}
+
 /**
  * One claimed run (see {@link SessionRun}). `finish` encodes first — an unstorable value rejects
  * with nothing written and the run still open, so `finish` can be called again — then writes
@@ -62,13 +71,24 @@ export class KyselySessionRun implements SessionRun {
     claim: RunClaim,
     readonly session: WorkflowSession | undefined,
     readonly history: readonly RunResponse[],
-    readonly journal?: ReadonlyMap<string, readonly StepRecord[]>,
-    readonly suspendedWaits?: readonly PendingWait[],
+    continued: ContinuedRun = {},
+    readonly logsEvents = false,
   ) {
     this.#store = store;
     this.#ledger = ledger;
     this.#active = active;
     this.#claim = claim;
+    this.journal = continued.journal;
+    this.suspendedWaits = continued.waits;
+    this.lastEventSeq = continued.lastEventSeq;
+  }
+
+  readonly journal: ReadonlyMap<string, readonly StepRecord[]> | undefined;
+  readonly suspendedWaits: readonly PendingWait[] | undefined;
+  readonly lastEventSeq: number | undefined;
+
+  async appendEvents(batch: EventBatch): Promise<void> {
+    await appendEvents(this.#store, this.#claim.runId, batch);
   }
 
   async recordStep(step: StepWrite): Promise<void> {
@@ -160,16 +180,24 @@ export class KyselySessionRun implements SessionRun {
       w.deadline === undefined ? [] : [w.deadline],
     );
     const wakeAt = deadlines.length === 0 ? null : Math.min(...deadlines);
+    const eventSeq = outcome.eventSeq ?? null;
     const run =
-      top === undefined ? undefined : rowEnd(top, encoded[0] as EncodedRun, waitingFor, wakeAt);
+      top === undefined
+        ? undefined
+        : rowEnd(top, encoded[0] as EncodedRun, waitingFor, wakeAt, eventSeq);
+    const events =
+      outcome.events === undefined || !this.logsEvents
+        ? undefined
+        : [eventRow(runId, outcome.events)];
     return encodedState === undefined
-      ? { sessionId, runId, owner, run, children }
+      ? { sessionId, runId, owner, run, children, events }
       : {
           sessionId,
           runId,
           owner,
           run,
           children,
+          events,
           state: { state: encodedState, extraData, version },
         };
   }
@@ -211,6 +239,7 @@ function rowEnd(
   encoded: EncodedRun,
   waitingFor: string | null,
   wakeAt: number | null,
+  eventSeq: number | null,
 ): RunRowEnd {
   return {
     status: run.status,
@@ -222,6 +251,7 @@ function rowEnd(
     error: run.error ?? null,
     waitingFor,
     wakeAt,
+    eventSeq,
   };
 }
 
@@ -248,6 +278,7 @@ export async function endFailedRun(
     error: error instanceof Error ? error.message : String(error),
     waitingFor: null,
     wakeAt: null,
+    eventSeq: null,
   };
   try {
     await ledger.finish({ sessionId, runId, owner, run, children: [] });

@@ -1,8 +1,9 @@
 import type { Kysely } from "kysely";
-import { BuddyError, StorageConfigError } from "../../errors.js";
+import { BuddyError, InvalidOptionError, StorageConfigError } from "../../errors.js";
 import type { RunResponse } from "../../run/run-response.js";
 import { checkOptionalField, checkSessionField } from "../session-fields.js";
 import type { StepRecord } from "../step-record.js";
+import type { StoredEvent } from "../stored-event.js";
 import type { WorkflowSession } from "../workflow-session.js";
 import type {
   ListSessionsOptions,
@@ -11,6 +12,7 @@ import type {
   SuspendedRun,
   WorkflowStorage,
 } from "../workflow-storage.js";
+import { cancelRequested, listEvents, requestCancel } from "./event-log-store.js";
 import { HistoryCache } from "./history-cache.js";
 import { defaultColumnTypes, migrateStore, type StoreColumnTypes } from "./migrations.js";
 import { type ActiveRuns, openSessionRun } from "./open-run.js";
@@ -38,6 +40,7 @@ export interface KyselyStorageConfig {
   readonly busyTimeoutMs?: number;
   /** How long a claim on a session lasts without renewal (ms). Default 15 000. */
   readonly leaseMs?: number;
+  readonly eventRetentionMs?: number;
   /** Column types of the tables this store creates. */
   readonly columnTypes?: StoreColumnTypes;
   /** Schema of the migration bookkeeping tables, when `db` places the store's tables in one. */
@@ -76,6 +79,7 @@ export class KyselyStorage implements WorkflowStorage {
     renewals: new Set(),
     history: new HistoryCache(),
     deadLeases: new Map(),
+    prunedAt: 0,
   };
   #ready: Promise<void> | undefined;
   #closed = false;
@@ -88,6 +92,7 @@ export class KyselyStorage implements WorkflowStorage {
       queries: storeQueries(config.db, tables, config.leaseExpiry ?? "clock"),
       busyTimeoutMs: positive("busyTimeoutMs", config.busyTimeoutMs ?? 30_000),
       leaseMs: positive("leaseMs", config.leaseMs ?? 15_000),
+      eventRetentionMs: positive("eventRetentionMs", config.eventRetentionMs ?? 7 * 86_400_000),
       now: config.now ?? Date.now,
     };
     this.#ledger = config.ledger(this.#store);
@@ -127,6 +132,16 @@ export class KyselyStorage implements WorkflowStorage {
     await db.transaction().execute(async (trx) => {
       await trx
         .deleteFrom(tables.steps)
+        .where("root_run_id", "in", (eb) =>
+          eb
+            .selectFrom(tables.runs)
+            .select("run_id")
+            .where("session_id", "=", sessionId)
+            .where("parent_run_id", "is", null),
+        )
+        .execute();
+      await trx
+        .deleteFrom(tables.events)
         .where("root_run_id", "in", (eb) =>
           eb
             .selectFrom(tables.runs)
@@ -245,6 +260,32 @@ export class KyselyStorage implements WorkflowStorage {
       run: decodeRun(row),
       waitingFor: decodeWaits(row.session_id, row.run_id, row.waiting_for),
     }));
+  }
+
+  async listEvents(
+    runId: string,
+    options: { after?: number; limit?: number } = {},
+  ): Promise<StoredEvent[]> {
+    checkSessionField("runId", runId);
+    const after = options.after ?? 0;
+    if (!Number.isInteger(after) || after < 0) {
+      throw new InvalidOptionError(`after must be a whole number ≥ 0 (a seq), got ${after}`);
+    }
+    const store = await this.#open();
+    return listEvents(store, runId, after, options.limit ?? 1000);
+  }
+
+  async requestCancel(
+    runId: string,
+    reason = "Cancelled on request",
+  ): Promise<"cancelled" | "requested" | undefined> {
+    checkSessionField("runId", runId);
+    return requestCancel(await this.#open(), runId, reason);
+  }
+
+  async cancelRequested(runIds: readonly string[]): Promise<string[]> {
+    for (const id of runIds) checkSessionField("runId", id);
+    return cancelRequested(await this.#open(), runIds);
   }
 
   async openRun(request: OpenRunRequest): Promise<SessionRun> {

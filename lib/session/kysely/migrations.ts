@@ -123,6 +123,26 @@ function migrations(t: StoreTables, types: StoreColumnTypes): Record<string, Mig
         await addColumn(db, t.runs, "wake_at", types.integer);
       },
     },
+    "0004_event_log": {
+      async up(db: Kysely<unknown>) {
+        // The events of runs that keep a log (runs served over HTTP): one row per batch, keyed by
+        // the top-level run and the `seq` of the batch's last event.
+        await db.schema
+          .createTable(t.events)
+          .ifNotExists()
+          .addColumn("root_run_id", "text", (c) => c.notNull())
+          .addColumn("seq", types.integer, (c) => c.notNull())
+          .addColumn("data", "text", (c) => c.notNull())
+          .addColumn("created_at", types.integer, (c) => c.notNull())
+          .addPrimaryKeyConstraint(`${t.events}_pkey`, ["root_run_id", "seq"])
+          .$call((table) => (types.withoutRowid ? table.modifyEnd(sql`without rowid`) : table))
+          .execute();
+        // The `seq` of a run's last event when it was last saved: a resumed run counts on.
+        await addColumn(db, t.runs, "event_seq", types.integer);
+        // When someone asked to cancel the running run (epoch ms): its producer aborts it.
+        await addColumn(db, t.runs, "cancel_requested_at", types.integer);
+      },
+    },
   };
 }
 

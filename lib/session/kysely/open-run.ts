@@ -6,8 +6,9 @@ import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { StepRecord } from "../step-record.js";
 import type { OpenRunRequest, SessionRun } from "../workflow-storage.js";
+import { lastLoggedSeq, pruneEvents } from "./event-log-store.js";
 import type { HistoryCache } from "./history-cache.js";
-import { endFailedRun, KyselySessionRun } from "./kysely-session-run.js";
+import { type ContinuedRun, endFailedRun, KyselySessionRun } from "./kysely-session-run.js";
 import { abortError, busyError, claimLease, renewLease } from "./lease.js";
 import { queryLimit } from "./query-limit.js";
 import type { Claimed, RunLedger } from "./run-ledger.js";
@@ -31,6 +32,8 @@ export interface ActiveRuns {
    * failed, and so did giving the lease back): the session's next claim here takes them over.
    */
   readonly deadLeases: Map<string, string>;
+  /** When this store last deleted expired event logs (epoch ms). */
+  prunedAt: number;
 }
 
 /**
@@ -57,6 +60,7 @@ export async function openSessionRun(
     () => busyError(sessionId, store.busyTimeoutMs),
     () => abortError(sessionId, signal as AbortSignal),
   );
+  if (request.eventLog === true) pruneExpiredLogs(store, active);
   const owner = randomUUID();
   const limit = historyRows(request.historyLimit);
   const cached = active.history.lookup(sessionId, limit);
@@ -114,6 +118,7 @@ export async function openSessionRun(
       releaseSlot,
       history: known,
     };
+    const logsEvents = request.eventLog === true || adopted?.logged === true;
     return new KyselySessionRun(
       store,
       ledger,
@@ -121,8 +126,8 @@ export async function openSessionRun(
       claim,
       session,
       history,
-      adopted?.journal,
-      adopted?.waits,
+      adopted,
+      logsEvents,
     );
   } catch (error) {
     active.history.forget(sessionId);
@@ -143,6 +148,17 @@ export async function openSessionRun(
   }
 }
 
+/**
+ * Deletes the event logs that outlived the retention time, at most every ten minutes per store,
+ * in the background (a failure only waits for the next time).
+ */
+function pruneExpiredLogs(store: StoreContext, active: ActiveRuns): void {
+  const now = store.now();
+  if (now - active.prunedAt < 600_000) return;
+  active.prunedAt = now;
+  pruneEvents(store, now - store.eventRetentionMs).catch(() => {});
+}
+
 /** How many times a run is continued after its process died before it is given up. */
 const maxRecoveries = 3;
 
@@ -155,10 +171,7 @@ async function adoptedJournal(
   store: StoreContext,
   runId: string,
   resume: boolean,
-): Promise<{
-  journal: ReadonlyMap<string, readonly StepRecord[]>;
-  waits: readonly PendingWait[] | undefined;
-}> {
+): Promise<ContinuedRun & { logged: boolean }> {
   const { db, tables } = store;
   // One compare-and-swap decides who continues the run: a resume takes it from `suspended`.
   const run = resume
@@ -167,14 +180,14 @@ async function adoptedJournal(
         .set({ status: "running", updated_at: store.now() })
         .where("run_id", "=", runId)
         .where("status", "=", "suspended")
-        .returning(["session_id", "recoveries", "waiting_for"])
+        .returning(["session_id", "recoveries", "waiting_for", "event_seq"])
         .executeTakeFirst()
     : await db
         .updateTable(tables.runs)
         .set({ recoveries: sql<number>`recoveries + 1` })
         .where("run_id", "=", runId)
         .where("status", "=", "running")
-        .returning(["session_id", "recoveries", "waiting_for"])
+        .returning(["session_id", "recoveries", "waiting_for", "event_seq"])
         .executeTakeFirst();
   if (run === undefined && resume) {
     throw new RunNotSuspendedError(
@@ -204,7 +217,10 @@ async function adoptedJournal(
     journal.set(row.run_id, steps);
   }
   const waits = resume ? decodeWaits(run.session_id, runId, run.waiting_for) : undefined;
-  return { journal, waits };
+  const logged = await lastLoggedSeq(store, runId);
+  const saved = run.event_seq === null ? 0 : toNumber(run.event_seq);
+  const lastEventSeq = Math.max(saved, logged ?? 0);
+  return { journal, waits, lastEventSeq, logged: logged !== undefined };
 }
 
 /** The row limit for a `historyLimit` (a whole number ≥ 0, or Infinity for all). */

@@ -1,5 +1,6 @@
 import type { Insertable, Selectable } from "kysely";
 import type { RunStatus } from "../../run/run-response.js";
+import type { EventTable } from "./event-table.js";
 import type { HistoryRow } from "./run-rows.js";
 import type { RunTable } from "./run-table.js";
 import type { SessionTable } from "./session-table.js";
@@ -67,6 +68,8 @@ export interface RunRowEnd {
   readonly waitingFor: string | null;
   /** When the first of its waits times out (epoch ms), else null. */
   readonly wakeAt: number | null;
+  /** The `seq` of the run's last event, else null. */
+  readonly eventSeq: number | null;
 }
 
 /** How a claimed run ends: its row, its child runs' rows, and (completed runs) the state. */
@@ -76,6 +79,8 @@ export interface RunEnd {
   readonly owner: string;
   readonly run: RunRowEnd | undefined;
   readonly children: readonly Insertable<RunTable>[];
+  /** The run's last logged events, written in the same transaction. */
+  readonly events?: readonly Insertable<EventTable>[];
   /** Present for a completed run: saved only at `version`, and only while `owner` holds the lease. */
   readonly state?: {
     readonly state: string;

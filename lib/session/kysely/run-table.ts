@@ -29,4 +29,12 @@ export interface RunTable {
   recoveries: ColumnType<number | string | bigint, number | undefined, number>;
   waiting_for: ColumnType<string | null, string | null | undefined, string | null>;
   wake_at: ColumnType<number | string | bigint | null, number | null | undefined, number | null>;
+  /** The `seq` of the run's last event when it was last saved. */
+  event_seq: ColumnType<number | string | bigint | null, number | null | undefined, number | null>;
+  /** When a cancel was asked for the running run (epoch ms). */
+  cancel_requested_at: ColumnType<
+    number | string | bigint | null,
+    number | null | undefined,
+    number | null
+  >;
 }

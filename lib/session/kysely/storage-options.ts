@@ -54,6 +54,12 @@ export interface StorageOptions {
    */
   leaseMs?: number;
   /**
+   * How long the event logs of ended runs are kept (ms): runs served over HTTP keep their events
+   * in the store so a reader can reconnect; logs of runs that ended longer ago than this are
+   * deleted (checked at most every ten minutes, when a logged run starts). Default 7 days.
+   */
+  eventRetentionMs?: number;
+  /**
    * Called after every SQL statement the store runs, for debugging and measuring; transaction
    * control (begin, commit, rollback) is not reported.
    */

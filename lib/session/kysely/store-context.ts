@@ -12,6 +12,8 @@ export interface StoreContext {
   readonly leaseMs: number;
   /** How long `openRun` waits for a busy session before `SessionBusyError` (ms). */
   readonly busyTimeoutMs: number;
+  /** How long the event logs of ended runs are kept (ms). */
+  readonly eventRetentionMs: number;
   /** The clock of leases and stored timestamps (epoch ms); every process on a database shares it. */
   readonly now: () => number;
 }

@@ -1,5 +1,6 @@
 import type { Insertable, Kysely, QueryCreator } from "kysely";
 import type { RunStatus } from "../../run/run-response.js";
+import type { EventTable } from "./event-table.js";
 import { QueryTemplate } from "./query-template.js";
 import { encodedEmpty } from "./run-rows.js";
 import type { RunTable } from "./run-table.js";
@@ -50,6 +51,8 @@ export interface EndRunParams {
   waitingFor: string | null;
   /** When the first of a suspended run's waits times out (epoch ms), else null. */
   wakeAt: number | null;
+  /** The `seq` of the run's last event. */
+  eventSeq: number | null;
   runId: string;
   status: RunStatus;
   contentType: string;
@@ -192,6 +195,7 @@ export function runEndValues(p: EndRunParams) {
     error: p.error,
     waiting_for: p.waitingFor,
     wake_at: p.wakeAt,
+    event_seq: p.eventSeq,
     updated_at: p.now,
   };
 }
@@ -227,6 +231,7 @@ export const statementKeys = {
     "error",
     "waitingFor",
     "wakeAt",
+    "eventSeq",
     "now",
   ],
 } as const;
@@ -308,6 +313,12 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables, expiry: 
         .insertInto(t.runs)
         .values([...rows])
         .onConflict((conflict) => conflict.column("run_id").doNothing()),
+    /** Inserts logged events (built per call; an event already there is left as it is). */
+    insertEvents: (rows: readonly Insertable<EventTable>[]) =>
+      db
+        .insertInto(t.events)
+        .values([...rows])
+        .onConflict((conflict) => conflict.columns(["root_run_id", "seq"]).doNothing()),
     releaseLease: new QueryTemplate(["id", "owner"], (p: { id: string; owner: string }) =>
       statements.release(db, p),
     ),

@@ -1,4 +1,5 @@
 import { StorageConfigError } from "../../errors.js";
+import type { EventTable } from "./event-table.js";
 import type { RunTable } from "./run-table.js";
 import type { SessionTable } from "./session-table.js";
 import type { StepTable } from "./step-table.js";
@@ -8,6 +9,7 @@ export interface StoreDatabase {
   sessions: SessionTable;
   runs: RunTable;
   steps: StepTable;
+  events: EventTable;
 }
 
 /**
@@ -18,6 +20,7 @@ export interface StoreTables {
   readonly sessions: "sessions";
   readonly runs: "runs";
   readonly steps: "steps";
+  readonly events: "events";
   readonly migrations: string;
   readonly migrationLock: string;
 }
@@ -36,6 +39,7 @@ export function storeTables(tableName: string): StoreTables {
     sessions: tableName as "sessions",
     runs: `${tableName}_runs` as "runs",
     steps: `${tableName}_steps` as "steps",
+    events: `${tableName}_events` as "events",
     migrations: `${tableName}_migrations`,
     migrationLock: `${tableName}_migrations_lock`,
   };

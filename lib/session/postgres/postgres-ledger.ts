@@ -185,10 +185,15 @@ export class PostgresLedger implements RunLedger {
 
   async finish(end: RunEnd): Promise<boolean> {
     const { db } = this.#store;
-    if (end.children.length === 0) return this.#finish(db, end);
+    const events = end.events ?? [];
+    if (end.children.length === 0 && events.length === 0) return this.#finish(db, end);
+    const { queries } = this.#store;
     return db.transaction().execute(async (trx) => {
       if (!(await this.#finish(trx, end))) return false;
-      await trx.executeQuery(this.#store.queries.insertChildren(end.children).compile());
+      if (end.children.length > 0) {
+        await trx.executeQuery(queries.insertChildren(end.children).compile());
+      }
+      if (events.length > 0) await trx.executeQuery(queries.insertEvents(events).compile());
       return true;
     });
   }

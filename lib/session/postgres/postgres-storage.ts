@@ -151,6 +151,7 @@ export function postgresStorage(options: PostgresStorageOptions): WorkflowStorag
     tableName: options.tableName,
     busyTimeoutMs: options.busyTimeoutMs,
     leaseMs: options.leaseMs,
+    eventRetentionMs: options.eventRetentionMs,
     columnTypes: { value: "json", integer: "bigint", withoutRowid: false },
     migrationSchema: schema,
     setUp: lockedSetUp(db, schema, clock),

@@ -153,6 +153,9 @@ export class SqliteLedger implements RunLedger {
       }
       if (end.run !== undefined) q.endRun.run({ runId: end.runId, ...end.run, now });
       if (end.children.length > 0) this.#run(this.#store.queries.insertChildren(end.children));
+      if (end.events !== undefined && end.events.length > 0) {
+        this.#run(this.#store.queries.insertEvents(end.events));
+      }
       if (end.state === undefined) q.releaseLease.run({ id, owner });
       return true;
     });

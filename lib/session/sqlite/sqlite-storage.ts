@@ -116,6 +116,7 @@ export function sqliteStorage(options: SqliteStorageOptions): WorkflowStorage {
     tableName: options.tableName,
     busyTimeoutMs: options.busyTimeoutMs,
     leaseMs: options.leaseMs,
+    eventRetentionMs: options.eventRetentionMs,
   });
 }
 

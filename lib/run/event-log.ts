@@ -1,0 +1,130 @@
+import { type EventBatch, packEvents } from "../session/event-batch.js";
+import type { SessionRun } from "../session/workflow-storage.js";
+import type { Logger } from "./logger.js";
+import type { WorkflowEvent } from "./run-event.js";
+
+/**
+ * How many events a run's log may be behind its stream before the run waits for the log. A run
+ * recovered after its process died numbers its events on from this far past its last logged
+ * event, since up to this many may have been streamed (and seen) but not logged.
+ */
+export const logWindow = 1024;
+
+/** A batch goes out this long after its first event, or at {@link batchSize} events. */
+const flushMs = 25;
+const batchSize = 512;
+
+/** What a run's final save writes of its events. */
+export interface LogEnd {
+  /** The `seq` of the run's last event. */
+  readonly eventSeq: number;
+  /** The events not logged yet, the terminal one last (only for a run that keeps a log). */
+  readonly events?: EventBatch;
+}
+
+/**
+ * The events of one top-level run: stamps each with its `seq` (counting on from where a
+ * continued run stopped) and, for a run that keeps a log, writes them to the store in batches
+ * (every {@link flushMs} ms or {@link batchSize} events, never one per token), the last batch
+ * with the run's final save.
+ */
+export class RunEventLog {
+  #seq = 0;
+  /** Events stamped before the session opened (it decides whether they are logged). */
+  #early: WorkflowEvent[] | undefined = [];
+  #pending: WorkflowEvent[] = [];
+  #inFlight = 0;
+  #flushing: Promise<void> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #run: SessionRun | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  /** Gives `event` its `seq` and logs it when the run keeps a log. */
+  stamp<E extends WorkflowEvent>(event: E): E {
+    (event as { seq?: number }).seq = ++this.#seq;
+    if (this.#run !== undefined) this.#push(event);
+    else this.#early?.push(event);
+    return event;
+  }
+
+  /**
+   * The session opened: a continued run counts on from its stored `seq` (past the log window
+   * when it was recovered), and a run that keeps a log starts writing, its early events first.
+   */
+  open(session: SessionRun | undefined, recovered: boolean): void {
+    const early = this.#early;
+    this.#early = undefined;
+    if (session === undefined) return;
+    const last = session.lastEventSeq;
+    if (last !== undefined) {
+      const next = last + (recovered && session.logsEvents === true ? logWindow : 0);
+      this.#seq = Math.max(this.#seq, next);
+    }
+    if (session.logsEvents !== true || session.appendEvents === undefined) return;
+    this.#run = session;
+    for (const event of early ?? []) this.#push(event);
+  }
+
+  /** Resolves once the log is no more than {@link logWindow} events behind; undefined when it is. */
+  caughtUp(): Promise<void> | undefined {
+    if (this.#pending.length + this.#inFlight <= logWindow) return undefined;
+    return (this.#flushing ?? this.#flush()) as Promise<void>;
+  }
+
+  /**
+   * Stamps the run's terminal event (when given) and hands over what the final save writes: the
+   * last `seq`, and the events not logged yet (after any batch in flight landed or failed).
+   */
+  async close(terminal?: WorkflowEvent): Promise<LogEnd> {
+    if (terminal !== undefined) this.stamp(terminal);
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#flushing;
+    const rest = this.#pending;
+    this.#pending = [];
+    const eventSeq = this.#seq;
+    return this.#run === undefined || rest.length === 0
+      ? { eventSeq }
+      : { eventSeq, events: packEvents(rest) };
+  }
+
+  #push(event: WorkflowEvent): void {
+    this.#pending.push(event);
+    if (this.#pending.length >= batchSize) {
+      if (this.#flushing === undefined) this.#flush();
+    } else if (this.#timer === undefined) {
+      this.#timer = setTimeout(() => this.#flush(), flushMs);
+      this.#timer.unref?.();
+    }
+  }
+
+  #flush(): Promise<void> | undefined {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const run = this.#run;
+    if (this.#flushing !== undefined || run === undefined || this.#pending.length === 0) {
+      return this.#flushing;
+    }
+    const batch = this.#pending;
+    this.#pending = [];
+    this.#inFlight = batch.length;
+    this.#flushing = Promise.resolve()
+      .then(() => run.appendEvents?.(packEvents(batch)))
+      .catch((error: unknown) => {
+        // Kept for the next batch (or the final save): a reader sees them a little later.
+        this.#pending = batch.concat(this.#pending);
+        const message = error instanceof Error ? error.message : String(error);
+        this.logger.warn(`Could not log events of run ${batch[0]?.runId}: ${message}`);
+      })
+      .finally(() => {
+        this.#inFlight = 0;
+        this.#flushing = undefined;
+        if (this.#pending.length > 0 && this.#timer === undefined) {
+          this.#timer = setTimeout(() => this.#flush(), flushMs);
+          this.#timer.unref?.();
+        }
+      });
+    return this.#flushing;
+  }
+}

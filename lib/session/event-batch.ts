@@ -1,0 +1,88 @@
+import { toJson } from "../run/event-json.js";
+import type { WorkflowEvent } from "../run/run-event.js";
+import type { StoredEvent } from "./stored-event.js";
+
+/**
+ * A batch of a run's events as its log keeps them: one row per batch, packed so that logging a
+ * token costs no JSON encoding of its own. Runs of plain text deltas become columns (their
+ * `seq`s are consecutive); every other event is kept whole.
+ */
+export interface EventBatch {
+  /** The `seq` of the batch's last event. */
+  readonly lastSeq: number;
+  /** The packed events, as JSON text. */
+  readonly data: string;
+  /** When the batch was made (epoch ms). */
+  readonly createdAt: number;
+}
+
+/** A run of text deltas: `[first seq, runId, sessionId, workflowId]`, createdAt and content. */
+interface Deltas {
+  readonly d: [number, string, string, string];
+  readonly t: number[];
+  readonly c: string[];
+}
+
+type Packed = WorkflowEvent | Deltas;
+
+/** Packs `events` (each stamped with `seq`, in order) into one batch. */
+export function packEvents(events: readonly WorkflowEvent[]): EventBatch {
+  const packed: Packed[] = [];
+  let deltas: Deltas | undefined;
+  let lastSeq = 0;
+  for (const e of events) {
+    const seq = e.seq ?? 0;
+    lastSeq = seq;
+    if (
+      e.event === "RunResponseContent" &&
+      typeof e.content === "string" &&
+      e.parentRunId === undefined &&
+      e.agentRunId === undefined &&
+      e.agentName === undefined
+    ) {
+      if (deltas === undefined || deltas.d[0] + deltas.c.length !== seq) {
+        deltas = { d: [seq, e.runId, e.sessionId, e.workflowId], t: [], c: [] };
+        packed.push(deltas);
+      }
+      deltas.t.push(e.createdAt);
+      deltas.c.push(e.content);
+      continue;
+    }
+    deltas = undefined;
+    packed.push(e);
+  }
+  return { lastSeq, data: toJson(packed), createdAt: Date.now() };
+}
+
+/** The events of a packed batch with `seq` above `after`, each as its own JSON text. */
+export function unpackEvents(data: string, after: number): StoredEvent[] {
+  const out: StoredEvent[] = [];
+  for (const item of JSON.parse(data) as Packed[]) {
+    if ("d" in item) {
+      const [first, runId, sessionId, workflowId] = item.d;
+      for (let i = 0; i < item.c.length; i++) {
+        const seq = first + i;
+        if (seq <= after) continue;
+        const createdAt = item.t[i] ?? 0;
+        const event = {
+          event: "RunResponseContent",
+          runId,
+          sessionId,
+          workflowId,
+          createdAt,
+          content: item.c[i],
+          seq,
+        };
+        out.push({ seq, event: event.event, data: JSON.stringify(event), createdAt });
+      }
+    } else if ((item.seq ?? 0) > after) {
+      out.push({
+        seq: item.seq ?? 0,
+        event: item.event,
+        data: JSON.stringify(item),
+        createdAt: item.createdAt,
+      });
+    }
+  }
+  return out;
+}
