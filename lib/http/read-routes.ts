@@ -2,7 +2,7 @@ import type { WorkflowSession } from "../session/workflow-session.js";
 import { followLog } from "./follow-log.js";
 import type { HandlerContext } from "./handler.js";
 import { HttpError } from "./http-answers.js";
-import { frames, type SseFrame, sseBody, sseHeaders } from "./sse.js";
+import { eventText, frameText, sseBody, sseHeaders } from "./sse.js";
 
 /** `GET /sessions?limit=`: sessions, newest first (default 50, at most 1,000). */
 export async function readSessions(context: HandlerContext, url: URL): Promise<WorkflowSession[]> {
@@ -44,17 +44,18 @@ export async function readEvents(
     wholeNumber(url.searchParams.get("after"), "after") ??
     0;
   const live = context.live.get(runId);
-  const stop = new AbortController();
-  let source: AsyncIterable<SseFrame>;
-  if (live !== undefined) source = frames(live.follow(after));
-  else {
-    const run = await context.storage.getRun(runId);
-    if (run === undefined || run.parentRunId !== undefined) {
-      throw new HttpError(404, `There is no run "${runId}"`);
-    }
-    source = followLog(context.storage, runId, after, context.pollMs, stop.signal);
+  if (live !== undefined) {
+    return new Response(sseBody(live.follow(after), eventText, context.keepAliveMs), {
+      headers: sseHeaders,
+    });
   }
-  const body = sseBody(source, context.keepAliveMs, () => stop.abort());
+  const run = await context.storage.getRun(runId);
+  if (run === undefined || run.parentRunId !== undefined) {
+    throw new HttpError(404, `There is no run "${runId}"`);
+  }
+  const stop = new AbortController();
+  const source = followLog(context.storage, runId, after, context.pollMs, stop.signal);
+  const body = sseBody(source, frameText, context.keepAliveMs, () => stop.abort());
   return new Response(body, { headers: sseHeaders });
 }
 

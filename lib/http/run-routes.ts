@@ -7,7 +7,7 @@ import { validateInput } from "../workflow/validate-input.js";
 import type { HandlerContext } from "./handler.js";
 import { HttpError, json, readJsonObject } from "./http-answers.js";
 import type { LiveRun, RunEnding } from "./live-run.js";
-import { frames, sseBody, sseHeaders } from "./sse.js";
+import { eventText, sseBody, sseHeaders } from "./sse.js";
 
 /** `POST /runs`: starts a run that keeps running (and logging) whoever listens. */
 export async function startRun(context: HandlerContext, request: Request): Promise<Response> {
@@ -100,7 +100,7 @@ export async function cancelRun(context: HandlerContext, runId: string): Promise
 /** The run as an event stream when the client accepts one, else its outcome as JSON. */
 async function answer(context: HandlerContext, request: Request, live: LiveRun): Promise<Response> {
   if ((request.headers.get("accept") ?? "").includes("text/event-stream")) {
-    return new Response(sseBody(frames(live.follow(0)), context.keepAliveMs), {
+    return new Response(sseBody(live.follow(0), eventText, context.keepAliveMs), {
       headers: sseHeaders,
     });
   }

@@ -18,53 +18,92 @@ export const sseHeaders: Readonly<Record<string, string>> = {
 const encoder = new TextEncoder();
 const keepAliveFrame = encoder.encode(": keep-alive\n\n");
 
-/** `frame` as the bytes of one SSE frame (`data` is JSON: it never holds a line break). */
-export function encodeFrame(frame: SseFrame): Uint8Array {
+/** `frame` as the text of one SSE frame (`data` is JSON: it never holds a line break). */
+export function frameText(frame: SseFrame): string {
   const id = frame.id === undefined ? "" : `id: ${frame.id}\n`;
-  return encoder.encode(`${id}event: ${frame.event}\ndata: ${frame.data}\n\n`);
+  return `${id}event: ${frame.event}\ndata: ${frame.data}\n\n`;
 }
 
-/** A workflow event as its SSE frame. */
-export function eventFrame(event: WorkflowEvent): SseFrame {
-  return { id: event.seq, event: event.event, data: eventJson(event) };
-}
+/** A chunk goes out at once when its text grows past this (bytes, about). */
+const chunkLimit = 64 * 1024;
 
 /**
- * A byte stream of SSE frames from `frames`, with a keep-alive comment after each
- * `keepAliveMs` without a frame. When the client goes away, `frames` is closed (`return()`).
+ * A byte stream of SSE frames, one per item (`toText` writes its frame), with a keep-alive comment after each
+ * `keepAliveMs` without a frame. The frames that come within one turn of the event loop go out
+ * as one chunk (a burst of tokens is one write; a lone frame waits for nothing), and reading
+ * pauses while the client is behind. When the client goes away, `items` is closed.
  */
-export function sseBody(
-  frames: AsyncIterable<SseFrame>,
+export function sseBody<T>(
+  items: AsyncIterable<T>,
+  toText: (item: T) => string,
   keepAliveMs = 15_000,
   onCancel?: () => void,
 ): ReadableStream<Uint8Array> {
-  const iterator = frames[Symbol.asyncIterator]();
-  let next: Promise<IteratorResult<SseFrame>> | undefined;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      next ??= iterator.next();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const idle = new Promise<"idle">((resolve) => {
-        timer = setTimeout(() => resolve("idle"), keepAliveMs);
-      });
-      try {
-        const result = await Promise.race([next, idle]);
-        if (result === "idle") {
-          controller.enqueue(keepAliveFrame);
-          return;
+  const iterator = items[Symbol.asyncIterator]();
+  let text = "";
+  let scheduled = false;
+  let closed = false;
+  let wrote = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let resume: (() => void) | undefined;
+  let controller!: ReadableStreamDefaultController<Uint8Array>;
+
+  const flush = () => {
+    scheduled = false;
+    if (closed || text === "") return;
+    controller.enqueue(encoder.encode(text));
+    text = "";
+    wrote = true;
+  };
+  const close = () => {
+    if (closed) return;
+    flush();
+    closed = true;
+    clearInterval(timer);
+    controller.close();
+  };
+  const produce = async () => {
+    try {
+      for (let r = await iterator.next(); r.done !== true; r = await iterator.next()) {
+        if (closed) return;
+        text += toText(r.value);
+        if (text.length > chunkLimit) flush();
+        else if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
         }
-        next = undefined;
-        if (result.done === true) controller.close();
-        else controller.enqueue(encodeFrame(result.value));
-      } catch {
-        // The stream's own terminal event (WorkflowError, WorkflowCancelled) went out already.
-        controller.close();
-      } finally {
-        clearTimeout(timer);
+        if ((controller.desiredSize ?? 1) <= 0) {
+          await new Promise<void>((wake) => {
+            resume = wake;
+          });
+        }
       }
+    } catch {
+      // The stream's own terminal event (WorkflowError, WorkflowCancelled) was its last frame.
+    }
+    close();
+  };
+
+  return new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+      // One timer for the stream: a tick in which no frame went out sends a comment.
+      timer = setInterval(() => {
+        if (!wrote && !closed) controller.enqueue(keepAliveFrame);
+        wrote = false;
+      }, keepAliveMs);
+      timer.unref?.();
+      void produce();
+    },
+    pull() {
+      resume?.();
+      resume = undefined;
     },
     async cancel() {
+      closed = true;
+      clearInterval(timer);
       onCancel?.();
+      resume?.();
       await iterator.return?.();
     },
   });
@@ -94,10 +133,10 @@ export function toSSEResponse(stream: AsyncIterable<WorkflowEvent>, init?: Respo
   for (const [name, value] of Object.entries(sseHeaders)) {
     if (!headers.has(name)) headers.set(name, value);
   }
-  return new Response(sseBody(frames(stream)), { ...init, headers });
+  return new Response(sseBody(stream, eventText), { ...init, headers });
 }
 
-/** The SSE frames of a stream of events. */
-export async function* frames(stream: AsyncIterable<WorkflowEvent>): AsyncGenerator<SseFrame> {
-  for await (const event of stream) yield eventFrame(event);
+/** A workflow event as the text of its SSE frame. */
+export function eventText(event: WorkflowEvent): string {
+  return `id: ${event.seq}\nevent: ${event.event}\ndata: ${eventJson(event)}\n\n`;
 }

@@ -16,7 +16,10 @@ export interface EventBatch {
   readonly createdAt: number;
 }
 
-/** A run of text deltas: `[first seq, runId, sessionId, workflowId]`, createdAt and content. */
+/**
+ * A run of text deltas: `[first seq, runId, sessionId, workflowId]`, their `createdAt` as
+ * `[time, how many deltas, time, how many…]` (tokens come many per millisecond), and content.
+ */
 interface Deltas {
   readonly d: [number, string, string, string];
   readonly t: number[];
@@ -44,7 +47,9 @@ export function packEvents(events: readonly WorkflowEvent[]): EventBatch {
         deltas = { d: [seq, e.runId, e.sessionId, e.workflowId], t: [], c: [] };
         packed.push(deltas);
       }
-      deltas.t.push(e.createdAt);
+      const { t } = deltas;
+      if (t[t.length - 2] === e.createdAt) t[t.length - 1] = (t[t.length - 1] as number) + 1;
+      else t.push(e.createdAt, 1);
       deltas.c.push(e.content);
       continue;
     }
@@ -60,10 +65,14 @@ export function unpackEvents(data: string, after: number): StoredEvent[] {
   for (const item of JSON.parse(data) as Packed[]) {
     if ("d" in item) {
       const [first, runId, sessionId, workflowId] = item.d;
+      const times: number[] = [];
+      for (let k = 0; k < item.t.length; k += 2) {
+        for (let n = item.t[k + 1] ?? 0; n > 0; n--) times.push(item.t[k] ?? 0);
+      }
       for (let i = 0; i < item.c.length; i++) {
         const seq = first + i;
         if (seq <= after) continue;
-        const createdAt = item.t[i] ?? 0;
+        const createdAt = times[i] ?? 0;
         const event = {
           event: "RunResponseContent",
           runId,
