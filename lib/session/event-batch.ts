@@ -5,7 +5,18 @@ import type { StoredEvent } from "./stored-event.js";
 /**
  * A batch of a run's events as its log keeps them: one row per batch, packed so that logging a
  * token costs no JSON encoding of its own. Runs of plain text deltas become columns (their
- * `seq`s are consecutive); every other event is kept whole.
+ * `seq`s are consecutive); every other event is kept whole. A custom store keeps each batch as
+ * it comes and hands its events back one by one.
+ *
+ * @example
+ * ```ts
+ * import type { EventBatch, SessionRun } from "buddy-ai";
+ * // What a custom store's SessionRun receives while a logged run streams:
+ * const batches: EventBatch[] = [];
+ * const appendEvents: SessionRun["appendEvents"] = async (batch) => {
+ *   batches.push(batch); // keyed by the run and batch.lastSeq
+ * };
+ * ```
  */
 export interface EventBatch {
   /** The `seq` of the batch's last event. */

@@ -6,7 +6,7 @@
  * ```ts
  * import type { StoredEvent, WorkflowStorage } from "buddy-ai";
  * async function replay(storage: WorkflowStorage, runId: string, after = 0) {
- *   const events: StoredEvent[] = await storage.listEvents(runId, { after });
+ *   const events: StoredEvent[] = (await storage.listEvents?.(runId, { after })) ?? [];
  *   for (const e of events) console.log(e.seq, e.event, JSON.parse(e.data));
  * }
  * ```
