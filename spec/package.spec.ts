@@ -29,7 +29,7 @@ describe("the built package", () => {
       sideEffects: false,
       engines: { node: ">=20" },
     });
-    for (const entry of [".", "./sqlite", "./postgres", "./openai", "./testing"]) {
+    for (const entry of [".", "./sqlite", "./postgres", "./openai", "./testing", "./http"]) {
       expect(pkg.exports[entry]).toEqual({
         types: expect.stringMatching(/^\.\/dist\/.+\.d\.ts$/),
         import: expect.stringMatching(/^\.\/dist\/.+\.js$/),
@@ -57,6 +57,7 @@ describe("the built package", () => {
     ["buddy-ai/postgres", ["postgresStorage"]],
     ["buddy-ai/openai", ["openai", "ModelHTTPError"]],
     ["buddy-ai/testing", ["scriptedModel"]],
+    ["buddy-ai/http", ["createHandler", "toSSEResponse", "toNodeListener"]],
     [
       "buddy-ai",
       ["agent", "tool", "SessionBusyError", "SessionConflictError", "StorageUnavailableError"],
