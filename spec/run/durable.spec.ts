@@ -50,14 +50,12 @@ const crashStyles = [
     workflow: durableValue,
     first: 2,
     state: { started: true, ...results },
-    sync: true,
   },
   {
     style: "a sync generator",
     workflow: durableSyncGenerator,
     first: 1,
     state: { started: true, ...results },
-    sync: true,
   },
 ];
 const boundaries = ["start", "inside", "after"] as const;
@@ -191,15 +189,11 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
   });
 
   if (factory.sharedAcrossProcesses) {
-    describe.each(crashStyles)("$style, its process killed", (style) => {
-      const { workflow, first, state } = style;
-      // A sync style cannot await its steps: the run must settle them before it completes, which
-      // runWorkflow does only before a suspension so far (ctx.settled()); skipped until then.
-      const test = "sync" in style ? it.skip : it;
+    describe.each(crashStyles)("$style, its process killed", ({ workflow, first, state }) => {
       // One step per boundary, each boundary at another step in each style (every step, at every
       // boundary, across the four styles); three workers at once, recovered by one recoverRuns.
       const kills = boundaries.map((boundary, b) => ({ boundary, killAt: (first + b) % 3 }));
-      test(`at ${kills.map((k) => `step ${k.killAt} (${k.boundary})`).join(", ")}: recoverRuns finishes each as if uninterrupted; journaled steps ran once, a cut one at most twice`, async () => {
+      it(`at ${kills.map((k) => `step ${k.killAt} (${k.boundary})`).join(", ")}: recoverRuns finishes each as if uninterrupted; journaled steps ran once, a cut one at most twice`, async () => {
         const connection = handle.connection as StoreConnection;
         const crashes = kills.map((kill) => ({
           ...kill,
