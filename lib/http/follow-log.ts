@@ -1,4 +1,5 @@
 import { toJson } from "../run/event-json.js";
+import type { PendingWait } from "../run/run-event.js";
 import type { RunResponse } from "../run/run-response.js";
 import type { StoredEvent } from "../session/stored-event.js";
 import type { WorkflowStorage } from "../session/workflow-storage.js";
@@ -56,7 +57,15 @@ export async function* followLog(
       if (run === undefined || run.status !== "running") {
         const rest = listEvents === undefined ? [] : await listEvents(runId, { after: last });
         for (const event of rest) yield { id: event.seq, event: event.event, data: event.data };
-        if (run !== undefined && !rest.some(isStoredEnding)) yield storedEnding(run);
+        if (run !== undefined && !rest.some(isStoredEnding)) {
+          const waits =
+            run.status === "suspended"
+              ? (await storage.listSuspendedRuns({ sessionId: run.sessionId })).find(
+                  (s) => s.run.runId === runId,
+                )?.waitingFor
+              : undefined;
+          yield storedEnding(run, waits ?? []);
+        }
         return;
       }
     }
@@ -65,7 +74,7 @@ export async function* followLog(
 }
 
 /** The terminal event a stored, ended run would have streamed. */
-function storedEnding(run: RunResponse): SseFrame {
+function storedEnding(run: RunResponse, waitingFor: readonly PendingWait[]): SseFrame {
   const { runId, sessionId, workflowId } = run;
   const base = { runId, sessionId, workflowId, createdAt: Date.now() };
   const message = run.error ?? `Run "${runId}" ended as ${run.status}`;
@@ -73,7 +82,13 @@ function storedEnding(run: RunResponse): SseFrame {
     case "completed":
       return frame({ event: "WorkflowCompleted", ...base, content: run.content, response: run });
     case "suspended":
-      return frame({ event: "WorkflowSuspended", ...base, content: run.content, response: run });
+      return frame({
+        event: "WorkflowSuspended",
+        ...base,
+        waitingFor,
+        content: run.content,
+        response: run,
+      });
     case "cancelled":
       return frame({ event: "WorkflowCancelled", ...base, reason: message });
     default:

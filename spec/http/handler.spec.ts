@@ -264,6 +264,14 @@ describe("buddy-ai/http on one process", () => {
       waitingFor: unknown[];
     };
     expect(view.waitingFor).toEqual([expect.objectContaining({ name: "approval", prompt: "ok?" })]);
+    const refused = await post(`${url}/runs/${suspended.runId}/resume`, {
+      payloads: { approval: { ok: "yes" } },
+    });
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { issues: unknown[] }).issues).toEqual([
+      expect.objectContaining({ path: ["ok"] }),
+    ]);
+    expect((await storage.getRun(suspended.runId))?.status).toBe("suspended");
     const resumed = await post(
       `${url}/runs/${suspended.runId}/resume`,
       { payloads: { approval: { ok: true } } },
@@ -282,7 +290,8 @@ describe("buddy-ai/http on one process", () => {
     const full = await storage.listEvents?.(suspended.runId);
     const seqs = (full ?? []).map((e) => e.seq);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    expect(frames[0]?.id).toBe((all.at(-1)?.id ?? 0) + 1);
+    expect(frames[0]?.id).toBeGreaterThan(all.at(-1)?.id ?? 0);
+    expect(frames.at(-1)?.id).toBe(seqs.at(-1));
     expect(
       (
         await post(`${url}/runs/${suspended.runId}/resume`, {

@@ -78,205 +78,237 @@ const ticker = defineWorkflow(async function* ticker(ctx) {
   }
 });
 
-describe("the inspector page in Chromium", () => {
-  let dir: string;
-  let storage: WorkflowStorage;
-  let server: Server;
-  let readOnly: Server;
-  let base: string;
-  let readOnlyBase: string;
-  let browser: Browser;
-  let page: Page;
-  const pageErrors: string[] = [];
+// Where Chromium is not installed, the browser spec says so and is skipped, unless
+// BUDDY_BROWSER=required (CI sets it, after installing chromium): then it fails.
+const browserMissing = !existsSync(chromiumPath);
+if (browserMissing) {
+  console.warn(
+    `[inspector spec] no Chromium at ${chromiumPath}: the browser spec is skipped ` +
+      "(apt-get install chromium to run it; CI does).",
+  );
+}
 
-  /** POSTs to the writable handler; `runs` answers the final RunResponse as JSON. */
-  async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
-    const response = await fetch(base + path, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify(body),
-    });
-    return (await response.json()) as Record<string, unknown>;
-  }
-  const listen = async (handler: ReturnType<typeof createHandler>) => {
-    const s = createServer(toNodeListener(handler));
-    await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-    return [s, `http://127.0.0.1:${(s.address() as AddressInfo).port}`] as const;
-  };
-  const contentLength = async () =>
-    ((await page.locator("#run-content").textContent()) ?? "").length;
+describe.skipIf(browserMissing && process.env.BUDDY_BROWSER !== "required")(
+  "the inspector page in Chromium",
+  () => {
+    let dir: string;
+    let storage: WorkflowStorage;
+    let server: Server;
+    let readOnly: Server;
+    let base: string;
+    let readOnlyBase: string;
+    let browser: Browser;
+    let page: Page;
+    const pageErrors: string[] = [];
 
-  beforeAll(async () => {
-    if (!existsSync(chromiumPath)) {
-      throw new Error(
-        `The inspector spec needs Chromium at ${chromiumPath}: install Debian's package ` +
-          "(apt-get install chromium), as .ci/run does.",
-      );
+    /** POSTs to the writable handler; `runs` answers the final RunResponse as JSON. */
+    async function post(path: string, body: unknown): Promise<Record<string, unknown>> {
+      const response = await fetch(base + path, {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" },
+        body: JSON.stringify(body),
+      });
+      return (await response.json()) as Record<string, unknown>;
     }
-    dir = await mkdtemp(join(tmpdir(), "buddy-inspector-"));
-    storage = sqliteStorage({ dbFile: join(dir, "inspector.db") });
-    const workflows = [article, research, refund, summarize, ticker];
-    [server, base] = await listen(createHandler({ storage, workflows, authorize: () => true }));
-    // Read-only (no authorize), mounted under a base path.
-    const [other, origin] = await listen(createHandler({ storage, workflows, basePath: "/buddy" }));
-    readOnly = other;
-    readOnlyBase = `${origin}/buddy`;
-    browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
-    page = await browser.newPage({
-      viewport: { width: 1200, height: 800 },
-      locale: "en-GB",
-      timezoneId: "UTC",
-    });
-    page.setDefaultTimeout(5_000);
-    page.on("pageerror", (error) => pageErrors.push(error.message));
+    const listen = async (handler: ReturnType<typeof createHandler>) => {
+      const s = createServer(toNodeListener(handler));
+      await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+      return [s, `http://127.0.0.1:${(s.address() as AddressInfo).port}`] as const;
+    };
+    const contentLength = async () =>
+      ((await page.locator("#run-content").textContent()) ?? "").length;
 
-    // Some history: a finished article, a refund answered, one waiting, a failed summary.
-    await post("/runs", {
-      workflowId: article.id,
-      input: { topic: "tides", words: 14 },
-      sessionId: "blog-weekly",
-    });
-    const done = await post("/runs", {
-      workflowId: refund.id,
-      input: { id: "o-1180", amount: 25 },
-      sessionId: "support-1180",
-    });
-    await post(`/runs/${String(done.runId)}/resume`, {
-      payloads: { approval: { approved: true } },
-    });
-    await post("/runs", {
-      workflowId: summarize.id,
-      input: "https://example.com/report",
-      sessionId: "research-42",
-    });
-    const waiting = await post("/runs", {
-      workflowId: refund.id,
-      input: { id: "o-1187", amount: 12 },
-      sessionId: "support-1187",
-      runId: "refund-o-1187",
-    });
-    expect(waiting.status).toBe("suspended");
-  }, 60_000);
-
-  afterAll(async () => {
-    release();
-    await browser?.close();
-    server?.closeAllConnections();
-    readOnly?.closeAllConnections();
-    await Promise.all([server, readOnly].map((s) => new Promise((r) => s?.close(r))));
-    await storage?.close();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-  });
-
-  it("lists sessions and their runs, and follows a live run as its content grows", async () => {
-    await page.goto(`${base}/`);
-    const sessions = page.locator("#sessions a");
-    await poll(() => sessions.allTextContents()).toEqual([
-      expect.stringContaining("support-1187"),
-      expect.stringContaining("research-42"),
-      expect.stringContaining("support-1180"),
-      expect.stringContaining("blog-weekly"),
-    ]);
-    await page.getByRole("link", { name: /research-42/ }).click();
-    await poll(() => page.locator("#runs a").allTextContents()).toEqual([
-      expect.stringMatching(/^error\s*summarize/),
-    ]);
-
-    // A run starts while the page is open: the lists pick it up, the run streams.
-    const live = post("/runs", {
-      workflowId: article.id,
-      input: { topic: "tides" },
-      sessionId: "blog-weekly",
-      runId: "article-live",
-    });
-    await page.getByRole("link", { name: /blog-weekly/ }).click({ timeout: 10_000 });
-    await page.locator('#runs a[href$="run=article-live"]').click({ timeout: 10_000 });
-    await poll(() => page.locator("#run-badge").textContent()).toBe("running");
-    await poll(contentLength).toBeGreaterThan(20);
-    const before = await contentLength();
-    await poll(contentLength).toBeGreaterThan(before + 20);
-    expect(await page.locator("#run-badge").textContent()).toBe("running");
-    await poll(() => page.locator("#run-events li").count()).toBeGreaterThanOrEqual(4);
-    // The child run shows under its parent.
-    expect(await page.locator("#runs li.child").allTextContents()).toEqual(
-      expect.arrayContaining([expect.stringMatching(/completed\s*research/)]),
-    );
-    await poll(contentLength).toBeGreaterThan(300);
-    await mkdir(join(root, "docs"), { recursive: true });
-    await page.screenshot({ path: join(root, "docs/inspector.png") });
-
-    release();
-    await poll(() => page.locator("#run-badge").textContent()).toBe("completed");
-    expect(await page.locator("#run-content").textContent()).toMatch(/^Tides rise .* the end\.$/s);
-    expect(await page.locator("#run-events li").last().textContent()).toContain(
-      "WorkflowCompleted",
-    );
-    expect((await live).status).toBe("completed");
-    expect(await page.locator(".steps li").allTextContents()).toEqual([
-      expect.stringContaining("outline"),
-      expect.stringContaining("publish"),
-    ]);
-  }, 60_000);
-
-  it("shows a refused resume inline: not authorized, not JSON", async () => {
-    // Read-only: the form's POST gets 403, shown in the page.
-    await page.goto(`${readOnlyBase}/#session=support-1187&run=refund-o-1187`);
-    await poll(() => page.locator("#run-badge").textContent()).toBe("suspended");
-    await page.getByRole("button", { name: "Resume" }).click();
-    await poll(() => page.getByRole("alert").textContent()).toMatch(/^HTTP 403: /);
-    await page.getByLabel("Answer for approval (JSON)").fill("yes please");
-    await page.getByRole("button", { name: "Resume" }).click();
-    await poll(() => page.getByRole("alert").textContent()).toMatch(/^The answer is not JSON/);
-    expect(await page.locator("#run-badge").textContent()).toBe("suspended");
-  });
-
-  it("answers a pending wait through its form and sees the run complete", async () => {
-    await page.goto(`${base}/#session=support-1187`);
-    await page.locator('#runs a[href$="run=refund-o-1187"]').click();
-    await poll(() => page.locator("#run-badge").textContent()).toBe("suspended");
-    const prompt = await page.locator(".wait pre").textContent();
-    expect(JSON.parse(prompt ?? "")).toEqual({
-      order: "o-1187",
-      total: 12,
-      question: "Refund this order?",
-    });
-    await page.getByLabel("Answer for approval (JSON)").fill('{ "approved": true }');
-    await page.getByRole("button", { name: "Resume" }).click();
-    await poll(() => page.locator("#run-badge").textContent()).toBe("completed");
-    expect(await page.locator("#run-content").textContent()).toBe(
-      "Quote for o-1187: 12 EUR.\nRefunded, receipt R-o-1187.",
-    );
-    expect(await page.locator(".wait").count()).toBe(0);
-    expect(await page.locator("#runs a").first().textContent()).toMatch(/^completed/);
-    expect((await storage.getRun("refund-o-1187"))?.status).toBe("completed");
-  });
-
-  it("cancels a running run with its button", async () => {
-    const ticking = post("/runs", { workflowId: ticker.id, sessionId: "clock", runId: "ticker-1" });
-    await page.goto(`${base}/#session=clock&run=ticker-1`);
-    await poll(() => page.locator("#run-badge").textContent()).toBe("running");
-    await poll(contentLength).toBeGreaterThan(10);
-    await page.getByRole("button", { name: "Cancel run" }).click();
-    await poll(() => page.locator("#run-badge").textContent()).toBe("cancelled");
-    expect(await page.locator("#run-events li").last().textContent()).toContain(
-      "WorkflowCancelled",
-    );
-    await ticking;
-    expect((await storage.getRun("ticker-1"))?.status).toBe("cancelled");
-    expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);
-  }, 30_000);
-
-  it("fits a 375 px wide screen without scrolling sideways", async () => {
-    await page.setViewportSize({ width: 375, height: 800 });
-    for (const hash of ["", "#session=blog-weekly&run=article-live", "#session=research-42"]) {
-      await page.goto(`${base}/${hash}`);
-      await poll(() => page.locator("#sessions a").count()).toBe(5);
-      await sleep(300);
-      const [scrollWidth, clientWidth] = await page.evaluate<[number, number]>(
-        "[document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+    beforeAll(async () => {
+      if (!existsSync(chromiumPath)) {
+        throw new Error(
+          `The inspector spec needs Chromium at ${chromiumPath}: install Debian's package ` +
+            "(apt-get install chromium), as .ci/run does.",
+        );
+      }
+      dir = await mkdtemp(join(tmpdir(), "buddy-inspector-"));
+      storage = sqliteStorage({ dbFile: join(dir, "inspector.db") });
+      const workflows = [article, research, refund, summarize, ticker];
+      [server, base] = await listen(createHandler({ storage, workflows, authorize: () => true }));
+      // Read-only (no authorize), mounted under a base path.
+      const [other, origin] = await listen(
+        createHandler({ storage, workflows, basePath: "/buddy" }),
       );
-      expect(scrollWidth, `horizontal overflow at ${hash || "/"}`).toBeLessThanOrEqual(clientWidth);
-    }
-    expect(pageErrors).toEqual([]);
-  }, 30_000);
-});
+      readOnly = other;
+      readOnlyBase = `${origin}/buddy`;
+      browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
+      page = await browser.newPage({
+        viewport: { width: 1200, height: 800 },
+        locale: "en-GB",
+        timezoneId: "UTC",
+      });
+      page.setDefaultTimeout(5_000);
+      page.on("pageerror", (error) => pageErrors.push(error.message));
+
+      // Some history: a finished article, a refund answered, one waiting, a failed summary.
+      await post("/runs", {
+        workflowId: article.id,
+        input: { topic: "tides", words: 14 },
+        sessionId: "blog-weekly",
+      });
+      const done = await post("/runs", {
+        workflowId: refund.id,
+        input: { id: "o-1180", amount: 25 },
+        sessionId: "support-1180",
+      });
+      await post(`/runs/${String(done.runId)}/resume`, {
+        payloads: { approval: { approved: true } },
+      });
+      await post("/runs", {
+        workflowId: summarize.id,
+        input: "https://example.com/report",
+        sessionId: "research-42",
+      });
+      const waiting = await post("/runs", {
+        workflowId: refund.id,
+        input: { id: "o-1187", amount: 12 },
+        sessionId: "support-1187",
+        runId: "refund-o-1187",
+      });
+      expect(waiting.status).toBe("suspended");
+    }, 60_000);
+
+    afterAll(async () => {
+      release();
+      await browser?.close();
+      server?.closeAllConnections();
+      readOnly?.closeAllConnections();
+      await Promise.all([server, readOnly].map((s) => new Promise((r) => s?.close(r))));
+      await storage?.close();
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    });
+
+    it("lists sessions and their runs, and follows a live run as its content grows", async () => {
+      await page.goto(`${base}/`);
+      const sessions = page.locator("#sessions a");
+      await poll(() => sessions.allTextContents()).toEqual([
+        expect.stringContaining("support-1187"),
+        expect.stringContaining("research-42"),
+        expect.stringContaining("support-1180"),
+        expect.stringContaining("blog-weekly"),
+      ]);
+      await page.getByRole("link", { name: /research-42/ }).click();
+      await poll(() => page.locator("#runs a").allTextContents()).toEqual([
+        expect.stringMatching(/^error\s*summarize/),
+      ]);
+
+      // A run starts while the page is open: the lists pick it up, the run streams.
+      const live = post("/runs", {
+        workflowId: article.id,
+        input: { topic: "tides" },
+        sessionId: "blog-weekly",
+        runId: "article-live",
+      });
+      await page.getByRole("link", { name: /blog-weekly/ }).click({ timeout: 10_000 });
+      await page.locator('#runs a[href$="run=article-live"]').click({ timeout: 10_000 });
+      await poll(() => page.locator("#run-badge").textContent()).toBe("running");
+      await poll(contentLength).toBeGreaterThan(20);
+      const before = await contentLength();
+      await poll(contentLength).toBeGreaterThan(before + 20);
+      expect(await page.locator("#run-badge").textContent()).toBe("running");
+      await poll(() => page.locator("#run-events li").count()).toBeGreaterThanOrEqual(4);
+      // The child run shows under its parent.
+      expect(await page.locator("#runs li.child").allTextContents()).toEqual(
+        expect.arrayContaining([expect.stringMatching(/completed\s*research/)]),
+      );
+      await poll(contentLength).toBeGreaterThan(300);
+      await mkdir(join(root, "docs"), { recursive: true });
+      await page.screenshot({ path: join(root, "docs/inspector.png") });
+
+      release();
+      await poll(() => page.locator("#run-badge").textContent()).toBe("completed");
+      expect(await page.locator("#run-content").textContent()).toMatch(
+        /^Tides rise .* the end\.$/s,
+      );
+      expect(await page.locator("#run-events li").last().textContent()).toContain(
+        "WorkflowCompleted",
+      );
+      expect((await live).status).toBe("completed");
+      expect(await page.locator(".steps li").allTextContents()).toEqual([
+        expect.stringContaining("outline"),
+        expect.stringContaining("publish"),
+      ]);
+    }, 60_000);
+
+    it("shows a refused resume inline: not authorized, not JSON", async () => {
+      // Read-only: the form's POST gets 403, shown in the page.
+      await page.goto(`${readOnlyBase}/#session=support-1187&run=refund-o-1187`);
+      await poll(() => page.locator("#run-badge").textContent()).toBe("suspended");
+      await page.getByRole("button", { name: "Resume" }).click();
+      await poll(() => page.getByRole("alert").textContent()).toMatch(/^HTTP 403: /);
+      await page.getByLabel("Answer for approval (JSON)").fill("yes please");
+      await page.getByRole("button", { name: "Resume" }).click();
+      await poll(() => page.getByRole("alert").textContent()).toMatch(/^The answer is not JSON/);
+      expect(await page.locator("#run-badge").textContent()).toBe("suspended");
+    });
+
+    it("shows an answer its schema refuses (422) inline; the run stays suspended", async () => {
+      await page.goto(`${base}/#session=support-1187&run=refund-o-1187`);
+      await poll(() => page.locator("#run-badge").textContent()).toBe("suspended");
+      await page.getByLabel("Answer for approval (JSON)").fill('{ "approved": "yes" }');
+      await page.getByRole("button", { name: "Resume" }).click();
+      await poll(() => page.getByRole("alert").textContent()).toMatch(/^HTTP 422: /);
+      expect(await page.locator("#run-badge").textContent()).toBe("suspended");
+    });
+
+    it("answers a pending wait through its form and sees the run complete", async () => {
+      await page.goto(`${base}/#session=support-1187`);
+      await page.locator('#runs a[href$="run=refund-o-1187"]').click();
+      await poll(() => page.locator("#run-badge").textContent()).toBe("suspended");
+      const prompt = await page.locator(".wait pre").textContent();
+      expect(JSON.parse(prompt ?? "")).toEqual({
+        order: "o-1187",
+        total: 12,
+        question: "Refund this order?",
+      });
+      await page.getByLabel("Answer for approval (JSON)").fill('{ "approved": true }');
+      await page.getByRole("button", { name: "Resume" }).click();
+      await poll(() => page.locator("#run-badge").textContent()).toBe("completed");
+      expect(await page.locator("#run-content").textContent()).toBe(
+        "Quote for o-1187: 12 EUR.\nRefunded, receipt R-o-1187.",
+      );
+      expect(await page.locator(".wait").count()).toBe(0);
+      expect(await page.locator("#runs a").first().textContent()).toMatch(/^completed/);
+      expect((await storage.getRun("refund-o-1187"))?.status).toBe("completed");
+    });
+
+    it("cancels a running run with its button", async () => {
+      const ticking = post("/runs", {
+        workflowId: ticker.id,
+        sessionId: "clock",
+        runId: "ticker-1",
+      });
+      await page.goto(`${base}/#session=clock&run=ticker-1`);
+      await poll(() => page.locator("#run-badge").textContent()).toBe("running");
+      await poll(contentLength).toBeGreaterThan(10);
+      await page.getByRole("button", { name: "Cancel run" }).click();
+      await poll(() => page.locator("#run-badge").textContent()).toBe("cancelled");
+      expect(await page.locator("#run-events li").last().textContent()).toContain(
+        "WorkflowCancelled",
+      );
+      await ticking;
+      expect((await storage.getRun("ticker-1"))?.status).toBe("cancelled");
+      expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);
+    }, 30_000);
+
+    it("fits a 375 px wide screen without scrolling sideways", async () => {
+      await page.setViewportSize({ width: 375, height: 800 });
+      for (const hash of ["", "#session=blog-weekly&run=article-live", "#session=research-42"]) {
+        await page.goto(`${base}/${hash}`);
+        await poll(() => page.locator("#sessions a").count()).toBe(5);
+        await sleep(300);
+        const [scrollWidth, clientWidth] = await page.evaluate<[number, number]>(
+          "[document.documentElement.scrollWidth, document.documentElement.clientWidth]",
+        );
+        expect(scrollWidth, `horizontal overflow at ${hash || "/"}`).toBeLessThanOrEqual(
+          clientWidth,
+        );
+      }
+      expect(pageErrors).toEqual([]);
+    }, 30_000);
+  },
+);

@@ -136,16 +136,19 @@ describe("postgresStorage", () => {
     expect(failed).toEqual([]);
     expect(await tablesIn(schema)).toEqual([
       "buddy_sessions",
+      "buddy_sessions_events",
       "buddy_sessions_migrations",
       "buddy_sessions_migrations_lock",
       "buddy_sessions_runs",
       "buddy_sessions_steps",
       "other_4",
+      "other_4_events",
       "other_4_migrations",
       "other_4_migrations_lock",
       "other_4_runs",
       "other_4_steps",
       "other_5",
+      "other_5_events",
       "other_5_migrations",
       "other_5_migrations_lock",
       "other_5_runs",
@@ -156,6 +159,7 @@ describe("postgresStorage", () => {
       { name: "0001_sessions_and_runs" },
       { name: "0002_previous_run_id" },
       { name: "0003_steps" },
+      { name: "0004_event_log" },
     ]);
     expect((await many[3]?.readSession("s0"))?.sessionState).toEqual({ i: 0 });
   });
@@ -174,6 +178,7 @@ describe("postgresStorage", () => {
     }
     expect(await tablesIn(schema)).toEqual([
       "buddy_sessions",
+      "buddy_sessions_events",
       "buddy_sessions_migrations",
       "buddy_sessions_migrations_lock",
       "buddy_sessions_runs",
@@ -184,6 +189,7 @@ describe("postgresStorage", () => {
       { name: "0001_sessions_and_runs" },
       { name: "0002_previous_run_id" },
       { name: "0003_steps" },
+      { name: "0004_event_log" },
     ]);
   });
 

@@ -37,7 +37,10 @@ export const approval = defineWorkflow({
   name: "approval",
   async *run(ctx, _input: unknown) {
     yield "asking; ";
-    const answer = await ctx.waitFor<{ ok: boolean }>("approval", { prompt: "ok?" });
+    const answer = await ctx.waitFor("approval", {
+      prompt: "ok?",
+      schema: z.object({ ok: z.boolean() }),
+    });
     yield `answer: ${answer.ok ? "yes" : "no"}`;
   },
 });
