@@ -24,6 +24,10 @@ export function frameText(frame: SseFrame): string {
   return `${id}event: ${frame.event}\ndata: ${frame.data}\n\n`;
 }
 
+/** The event loop's next turn: `setImmediate` where there is one (Node, Bun), else a 0 ms timer. */
+const nextTurn: (f: () => void) => void =
+  typeof setImmediate === "function" ? (f) => setImmediate(f) : (f) => setTimeout(f, 0);
+
 /** A chunk goes out at once when its text grows past this (bytes, about). */
 const chunkLimit = 64 * 1024;
 
@@ -70,7 +74,7 @@ export function sseBody<T>(
         if (text.length > chunkLimit) flush();
         else if (!scheduled) {
           scheduled = true;
-          setImmediate(flush);
+          nextTurn(flush);
         }
         if ((controller.desiredSize ?? 1) <= 0) {
           await new Promise<void>((wake) => {
