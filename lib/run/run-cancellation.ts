@@ -52,11 +52,14 @@ export class RunCancellation {
     return this.#whenAborted;
   }
 
-  /** The error a cancelled run rejects with; `error` when it already is one. */
+  /**
+   * The error a cancelled run rejects with (`error` when it already is one), its message naming
+   * the signal's reason: "The run was cancelled: TimeoutError: signal timed out".
+   */
   toAbortError(error: unknown): AbortError {
-    return error instanceof AbortError
-      ? error
-      : new AbortError("The run was cancelled", { cause: this.signal.reason });
+    if (error instanceof AbortError) return error;
+    const reason: unknown = this.signal.reason;
+    return new AbortError(`The run was cancelled${describeReason(reason)}`, { cause: reason });
   }
 
   abort(reason: unknown): void {
@@ -68,4 +71,16 @@ export class RunCancellation {
   dispose(): void {
     this.#outer?.removeEventListener("abort", this.#onOuterAbort);
   }
+}
+
+/** `": <name>: <message>"` for an abort reason (the name left out when it is `AbortError`). */
+function describeReason(reason: unknown): string {
+  if (reason === undefined) return "";
+  if (reason instanceof Error || reason instanceof DOMException) {
+    const { name, message } = reason;
+    if (message === "") return `: ${name}`;
+    return name === "AbortError" || name === "Error" ? `: ${message}` : `: ${name}: ${message}`;
+  }
+  if (typeof reason === "string") return reason === "" ? "" : `: ${reason}`;
+  return `: ${String(reason)}`;
 }

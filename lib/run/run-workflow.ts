@@ -16,10 +16,36 @@ import { storedTerminal } from "./stored-terminal.js";
 import { closeWorkflowSource, toWorkflowSource, type WorkflowSource } from "./workflow-source.js";
 
 /**
- * One run of a workflow as an async generator of events: the whole lifecycle (start, input
- * validation, session load, the workflow's own items, save, terminal event) in one native stage.
+ * One run of a workflow as an async generator of events. With `debug`, a top-level run's every
+ * event (its children's among them) is also logged through `logger.debug`, one line each.
  */
-export async function* runWorkflow(
+export function runWorkflow(
+  workflow: Workflow,
+  input: unknown,
+  settings: RunSettings,
+): AsyncGenerator<WorkflowEvent, void, undefined> {
+  const events = runEvents(workflow, input, settings);
+  return settings.debug && settings.parent === undefined
+    ? logEach(events, settings.logger)
+    : events;
+}
+
+async function* logEach(
+  events: AsyncGenerator<WorkflowEvent, void, undefined>,
+  logger: RunSettings["logger"],
+): AsyncGenerator<WorkflowEvent, void, undefined> {
+  for await (const event of events) {
+    const seq = event.seq === undefined ? "" : ` seq=${event.seq}`;
+    logger.debug(`[buddy-ai] ${event.event} run=${event.runId}${seq}`);
+    yield event;
+  }
+}
+
+/**
+ * The whole lifecycle of a run (start, input validation, session load, the workflow's own items,
+ * save, terminal event) in one native stage.
+ */
+async function* runEvents(
   workflow: Workflow,
   input: unknown,
   settings: RunSettings,
@@ -129,7 +155,6 @@ export async function* runWorkflow(
         if (step === undefined) continue;
         if (step.terminal) break;
         if (ctx.replaying) continue; // content of replayed steps was streamed when they ran
-        if (settings.debug) logger.debug(describeEvent(step.event));
         if (log === undefined) yield step.event;
         else {
           yield log.stamp(step.event);
@@ -152,7 +177,6 @@ export async function* runWorkflow(
         if (step === undefined) continue;
         if (step.terminal) break;
         if (ctx.replaying) continue; // content of replayed steps was streamed when they ran
-        if (settings.debug) logger.debug(describeEvent(step.event));
         if (log === undefined) yield step.event;
         else {
           yield log.stamp(step.event);
@@ -296,6 +320,3 @@ function checkSettings(settings: RunSettings): void {
   }
 }
 
-function describeEvent(event: WorkflowEvent): string {
-  return `[buddy-ai] ${event.event} run=${event.runId}`;
-}

@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { AbortError, execute, run } from "buddy-ai";
+import { sqliteStorage } from "buddy-ai/sqlite";
 import { describe, expect, it } from "vitest";
 import { collect } from "../support/capture-logger.js";
 
@@ -10,6 +14,13 @@ function abortable(ms: number, signal: AbortSignal): Promise<void> {
       reject(signal.reason);
     });
   });
+}
+
+/** A signal that aborts with `reason` 60 ms from now. */
+function abortLater(reason: unknown): AbortSignal {
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(reason), 60);
+  return controller.signal;
 }
 
 describe("cancellation", () => {
@@ -104,7 +115,45 @@ describe("cancellation", () => {
     );
     expect(events.at(-1)).toMatchObject({
       event: "WorkflowCancelled",
-      reason: "The run was cancelled",
+      reason: "The run was cancelled: This operation was aborted",
     });
   });
+
+  it.each([
+    [() => AbortSignal.timeout(60), /^The run was cancelled: TimeoutError: /],
+    [() => abortLater("the client went away"), /^The run was cancelled: the client went away$/],
+    [
+      () => abortLater(new RangeError("budget spent")),
+      /^The run was cancelled: RangeError: budget spent$/,
+    ],
+  ])(
+    "keeps the signal's reason in the event, the error and the stored run (%#)",
+    async (signal, message) => {
+      const dir = await mkdtemp(join(tmpdir(), "buddy-cancel-"));
+      const storage = sqliteStorage({ dbFile: join(dir, "cancel.db") });
+      try {
+        const { events, error } = await collect(
+          execute(
+            async function* waits(ctx) {
+              yield "x";
+              await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+            },
+            undefined,
+            { signal: signal(), storage, sessionId: "c" },
+          ),
+        );
+        const last = events.at(-1);
+        expect(last?.event).toBe("WorkflowCancelled");
+        expect(last?.event === "WorkflowCancelled" ? last.reason : "").toMatch(message);
+        expect(error).toBeInstanceOf(AbortError);
+        expect((error as Error).message).toMatch(message);
+        const [stored] = await storage.listRuns("c");
+        expect(stored?.status).toBe("cancelled");
+        expect(stored?.error).toMatch(message);
+      } finally {
+        await storage.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

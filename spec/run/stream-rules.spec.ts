@@ -157,6 +157,48 @@ describe("stream rules", () => {
     expect(logger.debugs.some((line) => line.includes("RunResponseContent"))).toBe(true);
   });
 
+  it("debug logs every event of every return style, one line each with its name and run id", async () => {
+    const styles = [
+      () => "plain",
+      async () => "async",
+      function* () {
+        yield "sync";
+      },
+      async function* () {
+        yield "gen";
+      },
+    ];
+    for (const style of styles) {
+      const logger = captureLogger();
+      const { events } = await collect(execute(style, undefined, { logger, debug: true }));
+      expect(logger.debugs).toEqual(
+        events.map((e) => `[buddy-ai] ${e.event} run=${e.runId} seq=${e.seq}`),
+      );
+      expect(logger.debugs[0]).toMatch(/^\[buddy-ai\] WorkflowStarted run=/);
+      expect(logger.debugs.at(-1)).toMatch(/^\[buddy-ai\] WorkflowCompleted run=/);
+    }
+    const failing = captureLogger();
+    await collect(
+      execute(
+        async () => {
+          throw new Error("no");
+        },
+        undefined,
+        { logger: failing, debug: true },
+      ),
+    );
+    expect(failing.debugs.at(-1)).toMatch(/^\[buddy-ai\] WorkflowError run=/);
+    const cancelled = captureLogger();
+    await collect(
+      execute(async () => "x", undefined, {
+        logger: cancelled,
+        debug: true,
+        signal: AbortSignal.abort(),
+      }),
+    );
+    expect(cancelled.debugs.at(-1)).toMatch(/^\[buddy-ai\] WorkflowCancelled run=/);
+  });
+
   it("without a store, ctx.sessionState is the object passed as sessionState and history is empty", async () => {
     const state = { visits: 1 };
     await run(
