@@ -125,7 +125,7 @@ function journalStore(): WorkflowStorage {
     readSession: nothing,
     listSessions: async () => [],
     deleteSession: async () => {},
-    renameSession: async () => {},
+    renameSession: async () => false,
     listRuns: async () => [],
     getRun: nothing,
     listSteps: async () => [],

@@ -1,4 +1,5 @@
 import { AbortError, InvalidOptionError, LeaseLostError } from "../errors.js";
+import { checkSessionField } from "../session/session-fields.js";
 import { validateInput } from "../workflow/validate-input.js";
 import type { Workflow } from "../workflow/workflow.js";
 import { ContentAccumulator, type ContentStep } from "./content-accumulator.js";
@@ -305,7 +306,11 @@ function cancelledEvent(response: RunResponse, reason: string): WorkflowEvent {
 
 /** Refuses options no run can take, before anything is claimed or written. */
 function checkSettings(settings: RunSettings): void {
-  const { historyLimit, runId, parent } = settings;
+  const { historyLimit, runId, parent, sessionId } = settings;
+  // A store checks every id it keeps; without one, a session id is still checked like them.
+  if (parent === undefined && sessionId !== undefined && settings.storage === undefined) {
+    checkSessionField("sessionId", sessionId);
+  }
   if (parent === undefined && runId !== undefined) {
     if (typeof runId !== "string" || runId === "" || runId.includes("/")) {
       throw new InvalidOptionError(

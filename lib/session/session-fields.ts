@@ -19,6 +19,12 @@ export function checkSessionField(field: SessionField, value: unknown): string {
   if (typeof value !== "string") {
     throw new InvalidSessionFieldError(field, `must be a string, got ${describe(value)}`);
   }
+  if (value === "" && (field === "sessionId" || field === "runId")) {
+    throw new InvalidSessionFieldError(
+      field,
+      "is empty: an empty id names nothing (omit it for a new one, e.g. newSessionId())",
+    );
+  }
   const nul = value.indexOf("\u0000");
   if (nul >= 0) {
     throw new InvalidSessionFieldError(

@@ -186,8 +186,11 @@ export interface WorkflowStorage {
   listSessions(options?: ListSessionsOptions): Promise<WorkflowSession[]>;
   /** Deletes the session and its runs; no-op when absent. */
   deleteSession(sessionId: string): Promise<void>;
-  /** Renames a session; no-op when absent. */
-  renameSession(sessionId: string, sessionName: string): Promise<void>;
+  /**
+   * Renames a session. Resolves `true` when it did, `false` when there is no such session
+   * (nothing is created).
+   */
+  renameSession(sessionId: string, sessionName: string): Promise<boolean>;
   /** Runs of a session with their status, oldest first; `limit` keeps the newest ones. */
   listRuns(sessionId: string, options?: { limit?: number }): Promise<RunResponse[]>;
   /** Claims the session for one run. Waits while another run holds it; see {@link SessionRun}. */

@@ -33,7 +33,7 @@ function recordingStorage(): { storage: WorkflowStorage; saved: RunOutcome[] } {
     readSession: async () => undefined,
     listSessions: async () => [],
     deleteSession: async () => {},
-    renameSession: async () => {},
+    renameSession: async () => false,
     listRuns: async () => [],
     getRun: async () => undefined,
     listSteps: async () => [],

@@ -54,6 +54,7 @@ type Field = "sessionId" | "userId" | "sessionName" | "workflowId";
  * that works on SQLite works on Postgres too.
  */
 function refusal(field: Field, text: string): RegExp | undefined {
+  if (field === "sessionId" && text === "") return /is empty/;
   if (text.includes("\u0000")) return /NUL character/;
   if (/\p{Surrogate}/u.test(text)) return /lone UTF-16 surrogate/;
   if (field === "sessionId" && Buffer.byteLength(text, "utf8") > 1024) return /more than 1024/;

@@ -2,6 +2,7 @@ import {
   defineWorkflow,
   execute,
   InvalidOptionError,
+  InvalidSessionFieldError,
   RunResponse,
   run,
   runResponseContent,
@@ -143,6 +144,13 @@ describe("stream rules", () => {
     const response = await run(async () => {}, undefined);
     expect(response.status).toBe("completed");
     expect(response.content).toBeUndefined();
+  });
+
+  it("refuses an empty sessionId without a store too: InvalidSessionFieldError", async () => {
+    const { events, error } = await collect(execute(async () => "x", undefined, { sessionId: "" }));
+    expect(error).toBeInstanceOf(InvalidSessionFieldError);
+    expect((error as Error).message).toMatch(/sessionId is empty/);
+    expect(events.map((e) => e.event)).toEqual(["WorkflowStarted", "WorkflowError"]);
   });
 
   it("debug logs every event through logger.debug", async () => {

@@ -226,8 +226,8 @@ describe.each(storeFactories)("session store conformance: $name", (factory) => {
       expect(await storage.readSession("drop")).toBeUndefined();
       expect(await storage.listRuns("drop")).toEqual([]);
       expect((await storage.readSession("keep"))?.sessionState).toEqual({ k: 1 });
-      await storage.renameSession("keep", "Kept");
-      await storage.renameSession("never-existed", "Ghost");
+      expect(await storage.renameSession("keep", "Kept")).toBe(true);
+      expect(await storage.renameSession("never-existed", "Ghost")).toBe(false);
       expect((await storage.readSession("keep"))?.sessionName).toBe("Kept");
       expect(await storage.readSession("never-existed")).toBeUndefined();
       await completeRun(storage, "drop", { fresh: true });

@@ -155,15 +155,16 @@ export class KyselyStorage implements WorkflowStorage {
     });
   }
 
-  async renameSession(sessionId: string, sessionName: string): Promise<void> {
+  async renameSession(sessionId: string, sessionName: string): Promise<boolean> {
     checkSessionField("sessionId", sessionId);
     checkSessionField("sessionName", sessionName);
     const { db, tables } = await this.#open();
-    await db
+    const result = await db
       .updateTable(tables.sessions)
       .set({ session_name: sessionName, updated_at: this.#store.now() })
       .where("session_id", "=", sessionId)
-      .execute();
+      .executeTakeFirst();
+    return (result.numUpdatedRows ?? 0n) > 0n;
   }
 
   async listRuns(sessionId: string, options: { limit?: number } = {}): Promise<RunResponse[]> {
