@@ -24,7 +24,9 @@ export interface ExecuteOptions<S extends SessionState = SessionState> {
   userId?: string;
   /**
    * Defaults for the session's state. Stored state wins over these (deep merge), unless
-   * `overwriteSessionState` is true. Without a storage, this object *is* the run's state.
+   * `overwriteSessionState` is true. Without a storage, the run works on a copy of this object
+   * and, when it completes, this object gets the run's final state: a failed or cancelled run
+   * leaves it as it was (state changes are all-or-nothing, with a store or without).
    */
   sessionState?: Partial<S>;
   /** Let `sessionState` win over stored state. Default false. */

@@ -206,7 +206,10 @@ async function* runEvents(
     };
     const logEnd = await log?.close(completed);
     if (recorder.persists) await recorder.finish(ctx.sessionState, undefined, logEnd);
-    else recorder.stampDuration();
+    else {
+      recorder.stampDuration();
+      session.commit?.(ctx.sessionState);
+    }
     ended = true;
     yield completed;
   } catch (error) {
@@ -324,4 +327,3 @@ function checkSettings(settings: RunSettings): void {
     );
   }
 }
-

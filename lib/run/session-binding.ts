@@ -19,6 +19,11 @@ export interface OpenedSession {
   readonly history: readonly RunResponse[];
   /** The stored run `options.runId` names, when it exists: it is not executed again. */
   readonly stored?: RunResponse;
+  /**
+   * Without a store: hands a completed run's state to the caller's `sessionState` object (the
+   * run worked on a copy, so a failed or cancelled run leaves it untouched).
+   */
+  readonly commit?: (state: SessionState) => void;
 }
 
 /**
@@ -38,8 +43,16 @@ export function openSession(
     return { binding: undefined, sessionState: () => state, history: parent.history };
   }
   if (storage === undefined) {
-    const state = settings.sessionState ?? {};
-    return { binding: undefined, sessionState: () => state, history: [] };
+    const given = settings.sessionState;
+    if (given === undefined) return { binding: undefined, sessionState: () => ({}), history: [] };
+    // State changes are all-or-nothing, as with a store: the run works on a copy.
+    const state = copyState(given);
+    return {
+      binding: undefined,
+      sessionState: () => state,
+      history: [],
+      commit: (final) => replaceContents(given, final),
+    };
   }
   return claimSession(storage, workflow, ids, input, settings);
 }
@@ -123,4 +136,24 @@ export function replacementState(next: unknown): SessionState {
     `${what} (assigned to ctx.sessionState)`,
     "assign a plain object, e.g. ctx.sessionState = { ...ctx.sessionState, visits: 1 }",
   );
+}
+
+/** A deep copy of the caller's state (`structuredClone`: plain data, dates, maps, sets…). */
+function copyState(state: SessionState): SessionState {
+  try {
+    return structuredClone(state);
+  } catch (error) {
+    throw new UnstorableValueError(
+      "sessionState",
+      `a value that cannot be copied (${error instanceof Error ? error.message : String(error)})`,
+      "keep plain data in sessionState (objects, arrays, strings, numbers, dates, maps, sets)",
+    );
+  }
+}
+
+/** Makes `target` hold exactly what `source` holds (same object, new contents). */
+function replaceContents(target: SessionState, source: SessionState): void {
+  if (target === source) return;
+  for (const key of Object.keys(target)) if (!(key in source)) delete target[key];
+  Object.assign(target, source);
 }

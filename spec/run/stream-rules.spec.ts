@@ -207,17 +207,44 @@ describe("stream rules", () => {
     expect(cancelled.debugs.at(-1)).toMatch(/^\[buddy-ai\] WorkflowCancelled run=/);
   });
 
-  it("without a store, ctx.sessionState is the object passed as sessionState and history is empty", async () => {
-    const state = { visits: 1 };
+  it("without a store, a completed run's state lands in the sessionState object; history is empty", async () => {
+    const state: Record<string, unknown> = { visits: 1, gone: true };
     await run(
       async (ctx) => {
         expect(ctx.history).toEqual([]);
         ctx.sessionState.visits = Number(ctx.sessionState.visits) + 1;
+        delete ctx.sessionState.gone;
       },
       undefined,
       { sessionState: state },
     );
-    expect(state.visits).toBe(2);
+    expect(state).toEqual({ visits: 2 });
+  });
+
+  it("without a store, a failed or cancelled run leaves the sessionState object as it was", async () => {
+    const state = { visits: 1, tags: ["a"] };
+    const failing = run(
+      async (ctx) => {
+        ctx.sessionState.visits = 99;
+        (ctx.sessionState.tags as string[]).push("b");
+        throw new Error("no");
+      },
+      undefined,
+      { sessionState: state },
+    );
+    await expect(failing).rejects.toThrow("no");
+    const controller = new AbortController();
+    const cancelled = run(
+      async (ctx) => {
+        ctx.sessionState.visits = 42;
+        controller.abort();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      },
+      undefined,
+      { sessionState: state, signal: controller.signal },
+    );
+    await expect(cancelled).rejects.toBeInstanceOf(Error);
+    expect(state).toEqual({ visits: 1, tags: ["a"] });
   });
 
   it("ctx carries the run's ids, names and signal", async () => {
