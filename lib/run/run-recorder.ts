@@ -33,9 +33,10 @@ export class RunRecorder {
     this.#children.push(child);
   }
 
-  /** Stamps the run's duration on its response. */
+  /** Stamps the run's duration and end time on its response. */
   stampDuration(): void {
     this.response.metrics.durationMs = performance.now() - this.#startedAt;
+    this.response.finishedAt = Date.now();
   }
 
   /**

@@ -30,6 +30,7 @@ export interface RunResponseInit<C = unknown> {
   sessionId?: string;
   workflowId?: string;
   createdAt?: number;
+  finishedAt?: number;
   status?: RunStatus;
   metrics?: RunMetrics;
   messages?: readonly Message[];
@@ -42,7 +43,8 @@ export interface RunResponseInit<C = unknown> {
  * The result of a workflow or agent run. A workflow returns or yields one; the runtime stamps
  * `runId`, `sessionId` and `workflowId` on it, and `run()` resolves to the final one.
  *
- * `createdAt` is a timestamp in epoch milliseconds.
+ * `createdAt` (when it started) and `finishedAt` (when it ended, or last suspended; undefined while
+ * it runs) are timestamps in epoch milliseconds.
  *
  * @example
  * ```ts
@@ -63,6 +65,7 @@ export class RunResponse<C = unknown> {
   sessionId: string;
   workflowId: string;
   createdAt: number;
+  finishedAt: number | undefined;
   status: RunStatus;
   metrics: RunMetrics;
   messages: Message[];
@@ -80,6 +83,7 @@ export class RunResponse<C = unknown> {
     this.sessionId = init.sessionId ?? "";
     this.workflowId = init.workflowId ?? "";
     this.createdAt = init.createdAt ?? Date.now();
+    this.finishedAt = init.finishedAt;
     this.status = init.status ?? "running";
     this.metrics = init.metrics === undefined ? {} : { ...init.metrics };
     this.messages = init.messages === undefined ? [] : [...init.messages];

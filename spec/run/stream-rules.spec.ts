@@ -139,6 +139,16 @@ describe("stream rules", () => {
     expect(response.messages).toEqual([{ role: "user", content: "hi" }]);
   });
 
+  it("a finished run's response has its end time: finishedAt ≥ createdAt", async () => {
+    const before = Date.now();
+    const response = await run(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return "x";
+    }, undefined);
+    expect(response.createdAt).toBeGreaterThanOrEqual(before);
+    expect(response.finishedAt).toBeGreaterThanOrEqual(response.createdAt + 4);
+  });
+
   it("a returned string is the content; returning nothing completes with no content", async () => {
     expect((await run(async () => "text", undefined)).content).toBe("text");
     const response = await run(async () => {}, undefined);

@@ -192,6 +192,11 @@ describe.each(storeFactories)("session store conformance: $name", (factory) => {
         [inFlight.runId, "running", undefined],
       ]);
       expect(runs[4]).toMatchObject({ content: "kid", input: "child input", workflowId: "child" });
+      // An ended run has its end time; a running one has none yet.
+      for (const run of runs.slice(0, 5)) {
+        expect(run.finishedAt).toBeGreaterThanOrEqual(run.createdAt);
+      }
+      expect(runs[5]?.finishedAt).toBeUndefined();
       const last = await storage.listRuns("l", { limit: 2 });
       expect(last.map((r) => r.runId)).toEqual([kid.runId, inFlight.runId]);
       expect(await storage.listRuns("nobody")).toEqual([]);

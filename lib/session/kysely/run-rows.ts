@@ -110,6 +110,7 @@ export function decodeRun(row: Selectable<RunTable>): RunResponse {
       | undefined,
     error: row.error ?? undefined,
     createdAt: toNumber(row.created_at),
+    finishedAt: row.status === "running" ? undefined : toNumber(row.updated_at),
   });
 }
 
