@@ -148,7 +148,8 @@ async function* runEvents(
       }
     } else if (source.kind === "sync") {
       const iterator = source.iterator;
-      for (let r = iterator.next(); r.done !== true; r = iterator.next()) {
+      let r = iterator.next();
+      for (; r.done !== true; r = iterator.next()) {
         cancellation.throwIfAborted();
         const steps = ctx.takeEvents();
         if (steps !== undefined) yield* stamped(log, steps);
@@ -163,6 +164,7 @@ async function* runEvents(
           if (behind !== undefined) await behind;
         }
       }
+      if (r.done === true && r.value !== undefined) step = returnedContent(r.value);
     } else {
       const iterator = source.iterator;
       for (;;) {
@@ -171,7 +173,11 @@ async function* runEvents(
             ? await iterator.next()
             : await Promise.race([iterator.next(), racer]);
         if (r === aborted) cancellation.throwIfAborted();
-        if (r === aborted || r.done === true) break;
+        if (r === aborted) break;
+        if (r.done === true) {
+          if (r.value !== undefined) step = returnedContent(r.value);
+          break;
+        }
         const steps = ctx.takeEvents();
         if (steps !== undefined) yield* stamped(log, steps);
         step = content.push(r.value, false);
@@ -251,6 +257,8 @@ async function* runEvents(
       const abort = cancellation.toAbortError(error);
       response.status = "cancelled";
       response.error = abort.message;
+      // What was streamed before the cancellation stays: the user has seen it.
+      response.content = content?.final(undefined);
       const cancelled = cancelledEvent(response, abort.message);
       await recorder.finishQuietly(await log?.close(cancelled));
       yield cancelled;
@@ -279,11 +287,20 @@ async function* runEvents(
       await closeWorkflowSource(source);
       response.status = "cancelled";
       response.error = "The consumer stopped iterating";
+      response.content = content?.final(undefined);
       // Not streamed (nobody reads on), but logged: a reader elsewhere sees how it ended.
       const cancelled = cancelledEvent(response, response.error);
       await recorder.finishQuietly(await log?.close(cancelled));
     }
   }
+}
+
+/**
+ * What a generator returned (not undefined): the run's final content, in place of what it
+ * yielded (as if it had yielded `workflowCompleted({ content })`); not streamed as a delta.
+ */
+function returnedContent(value: unknown): ContentStep {
+  return { terminal: true, content: value instanceof RunResponse ? value.content : value };
 }
 
 /** The events of `events`, numbered when the run numbers its events. */

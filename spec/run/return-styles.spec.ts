@@ -194,3 +194,27 @@ describe.each(styles)("return style: $name", (style) => {
     expect(response.content).toBe(style.single ? undefined : "ok");
   });
 });
+
+describe("a generator's returned value", () => {
+  it("is the final content, in place of what it yielded, and is not streamed as a delta", async () => {
+    const asyncGen = async function* () {
+      yield "draft ";
+      return "final text";
+    };
+    const syncGen = function* () {
+      yield "draft ";
+      return new RunResponse({ content: { title: "final" } });
+    };
+    const a = await collect(execute(asyncGen, undefined));
+    expect(a.events.filter((e) => e.event === "RunResponseContent")).toHaveLength(1);
+    expect(a.events.at(-1)).toMatchObject({ event: "WorkflowCompleted", content: "final text" });
+    const s = await run(syncGen, undefined);
+    expect(s.content).toEqual({ title: "final" });
+    // Returning nothing keeps what was yielded.
+    const none = await run(async function* () {
+      yield "kept";
+      return;
+    }, undefined);
+    expect(none.content).toBe("kept");
+  });
+});
