@@ -65,8 +65,12 @@ export class RunContext implements WorkflowContext, ParentRun {
   #children = 0;
   #journal: readonly StepRecord[] | undefined;
   #live = false;
-  /** Steps and answered waits still journaling, which a suspension waits for. */
-  #inflight: Set<Promise<unknown>> | undefined;
+  /** How many steps and answered waits are still journaling (a suspension waits for them). */
+  #inflight = 0;
+  /** What {@link settled} waits for: nothing in flight. */
+  #idle: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+  /** Counts one piece of work done; one for all of them (made with the first step). */
+  #done: (() => void) | undefined;
   /** Step events waiting to join the run's stream (see {@link takeEvents}). */
   #pending: WorkflowEvent[] | undefined;
   #durable: DurableSteps | undefined;
@@ -149,22 +153,37 @@ export class RunContext implements WorkflowContext, ParentRun {
 
   /** True while steps or answers the run started are still in flight. */
   get busy(): boolean {
-    return this.#inflight !== undefined && this.#inflight.size > 0;
+    return this.#inflight > 0;
   }
 
-  /** Resolves once the steps and answers in flight have settled (before the run suspends). */
+  /**
+   * Resolves once the steps and answers in flight have settled, and any their results started
+   * (their continuations run before this looks again).
+   */
   async settled(): Promise<void> {
-    while (this.#inflight !== undefined && this.#inflight.size > 0) {
-      await Promise.allSettled([...this.#inflight]);
+    while (this.#inflight > 0) {
+      if (this.#idle === undefined) {
+        let resolve = () => {};
+        const promise = new Promise<void>((settle) => {
+          resolve = settle;
+        });
+        this.#idle = { promise, resolve };
+      }
+      await this.#idle.promise;
+      await new Promise((resolve) => setImmediate(resolve));
     }
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
-    this.#inflight ??= new Set();
-    const inflight = this.#inflight;
-    inflight.add(work);
-    const done = () => inflight.delete(work);
-    work.then(done, done);
+    this.#inflight++;
+    this.#done ??= () => {
+      if (--this.#inflight === 0 && this.#idle !== undefined) {
+        const { resolve } = this.#idle;
+        this.#idle = undefined;
+        resolve();
+      }
+    };
+    work.then(this.#done, this.#done);
     return work;
   }
 

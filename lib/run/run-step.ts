@@ -57,20 +57,19 @@ export async function runStep<T>(
     }
     return recorded.output as T;
   }
-  const { attempts, backoffMs } = retryOf(name, options);
-  const ids = { runId: host.runId, sessionId: host.sessionId, workflowId: host.workflowId };
-  const stamp = host.parentRunId === undefined ? ids : { ...ids, parentRunId: host.parentRunId };
+  const { attempts, backoffMs } = options === undefined ? noRetry : retryOf(name, options);
   const startedAt = Date.now();
   const started = performance.now();
-  host.emit({ event: "StepStarted", ...stamp, createdAt: startedAt, stepName: name });
-  const idempotencyKey = `${host.runId}:${seq}`;
+  host.emit(stepStarted(host, startedAt, name));
   let output: T | undefined;
   let failure: unknown;
   let failed = false;
   for (let attempt = 1; ; attempt++) {
     if (host.aborted) host.signal.throwIfAborted();
     try {
-      output = await fn(new Attempt(host, attempt, idempotencyKey));
+      const result = fn(new Attempt(host, attempt, seq));
+      // A plain value needs no await (most steps' functions are synchronous or return one).
+      output = isThenable(result) ? await result : result;
       failed = false;
       break;
     } catch (error) {
@@ -83,27 +82,63 @@ export async function runStep<T>(
   // A step cut short by the run's cancellation did not end: replay runs it again.
   if (host.aborted) host.signal.throwIfAborted();
   const endedAt = Date.now();
-  await journal(host, {
-    runId: host.runId,
-    seq,
-    name,
-    kind: "step",
-    status: failed ? "error" : "completed",
-    output: failed ? undefined : output,
-    error: failed ? describeError(failure) : undefined,
-    startedAt,
-    endedAt,
-  });
-  host.emit({
-    event: "StepCompleted",
-    ...stamp,
-    createdAt: endedAt,
-    stepName: name,
-    durationMs: performance.now() - started,
-    ...(failed ? { error: describeError(failure).message } : {}),
-  });
+  const error = failed ? describeError(failure) : undefined;
+  const binding = host.binding;
+  if (binding?.recordStep !== undefined) {
+    try {
+      await binding.recordStep({
+        runId: host.runId,
+        seq,
+        name,
+        kind: "step",
+        status: failed ? "error" : "completed",
+        output: failed ? undefined : output,
+        error,
+        startedAt,
+        endedAt,
+      });
+    } catch (error) {
+      // A run that lost its claim stops (its signal aborts its other work).
+      if (error instanceof LeaseLostError) host.abort(error);
+      throw error;
+    }
+  }
+  host.emit(stepCompleted(host, endedAt, name, performance.now() - started, error?.message));
   if (failed) throw failure;
   return output as T;
+}
+
+/** `StepStarted`, with the run's ids (and its parent's, for a child run). */
+function stepStarted(host: StepHost, createdAt: number, stepName: string): WorkflowEvent {
+  const { runId, sessionId, workflowId, parentRunId } = host;
+  return parentRunId === undefined
+    ? { event: "StepStarted", runId, sessionId, workflowId, createdAt, stepName }
+    : { event: "StepStarted", runId, sessionId, workflowId, parentRunId, createdAt, stepName };
+}
+
+/** `StepCompleted` (with `error` when the step failed), with the run's ids. */
+function stepCompleted(
+  host: StepHost,
+  createdAt: number,
+  stepName: string,
+  durationMs: number,
+  error: string | undefined,
+): WorkflowEvent {
+  const { runId, sessionId, workflowId, parentRunId } = host;
+  const event = "StepCompleted";
+  const done: WorkflowEvent =
+    parentRunId === undefined
+      ? { event, runId, sessionId, workflowId, createdAt, stepName, durationMs }
+      : { event, runId, sessionId, workflowId, parentRunId, createdAt, stepName, durationMs };
+  return error === undefined ? done : { ...done, error };
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as PromiseLike<T>).then === "function"
+  );
 }
 
 /** Journals `step` when the run has a store; a run that lost its claim stops (signal aborted). */
@@ -116,21 +151,34 @@ export async function journal(host: StepHost, step: StepWrite): Promise<void> {
   }
 }
 
-/** What one attempt of a step's function gets; the run's signal is made only when read. */
+/**
+ * What one attempt of a step's function gets; the run's signal and the idempotency key are made
+ * only when read.
+ */
 class Attempt implements StepInfo {
   readonly #host: StepHost;
+  readonly #seq: number;
   constructor(
     host: StepHost,
     readonly attempt: number,
-    readonly idempotencyKey: string,
+    seq: number,
   ) {
     this.#host = host;
+    this.#seq = seq;
   }
 
   get signal(): AbortSignal {
     return this.#host.signal;
   }
+
+  /** The same on every replay of the run: its id and the step's position. */
+  get idempotencyKey(): string {
+    return `${this.#host.runId}:${this.#seq}`;
+  }
 }
+
+/** A step without retry options: one attempt. */
+const noRetry = { attempts: 1, backoffMs: 100 };
 
 function retryOf(name: string, options: StepOptions | undefined) {
   const attempts = options?.retry?.attempts ?? 1;

@@ -131,10 +131,13 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
   });
 
   it("counts attempts of a retried step, and refuses an unstorable result by the step's name", async () => {
+    const keys: string[] = [];
     const flaky = defineWorkflow(async function flaky(ctx) {
+      await ctx.step("first", () => "once");
       const attempts = await ctx.step(
         "flaky",
-        ({ attempt }) => {
+        ({ attempt, idempotencyKey }) => {
+          keys.push(idempotencyKey);
           if (attempt < 3) throw new Error(`attempt ${attempt} failed`);
           return attempt;
         },
@@ -144,7 +147,9 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
     });
     const done = await run(flaky, undefined, { storage, sessionId: "r", logger: quiet });
     expect(done.content).toBe("succeeded on attempt 3");
-    expect((await storage.listSteps(done.runId)).map((s) => s.output)).toEqual([3]);
+    // One key for every attempt of a step: the run's id and the step's position.
+    expect(keys).toEqual([1, 2, 3].map(() => `${done.runId}:1`));
+    expect((await storage.listSteps(done.runId)).map((s) => s.output)).toEqual(["once", 3]);
     const unstorable = defineWorkflow(async function unstorable(ctx) {
       await ctx.step("callback", () => () => "a function");
       return "never";

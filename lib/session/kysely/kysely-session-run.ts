@@ -17,7 +17,7 @@ import {
   encodeRun,
   type HistoryRow,
 } from "./run-rows.js";
-import { encodeStep } from "./step-rows.js";
+import { stepParams } from "./step-rows.js";
 import type { StoreContext } from "./store-context.js";
 
 /** Who holds the session for this run, and what to undo when the run ends. */
@@ -91,32 +91,21 @@ export class KyselySessionRun implements SessionRun {
     await appendEvents(this.#store, this.#claim.runId, batch);
   }
 
-  async recordStep(step: StepWrite): Promise<void> {
+  recordStep(step: StepWrite): Promise<void> {
     const { sessionId, owner } = this.#claim;
-    if (this.#stage !== "open") {
-      throw new BuddyError(`Run "${this.#claim.runId}" has finished; it journals no more steps`);
-    }
-    const row = encodeStep(step);
-    const recorded = await this.#ledger.recordStep({
-      rootRunId: row.root_run_id,
-      runId: row.run_id,
-      seq: step.seq,
-      name: row.name,
-      kind: row.kind,
-      status: row.status,
-      output: row.output ?? null,
-      error: row.error ?? null,
-      startedAt: step.startedAt,
-      endedAt: step.endedAt,
-      id: sessionId,
-      owner,
-    });
-    if (!recorded) {
-      throw new LeaseLostError(
-        `Run "${step.runId}" lost its claim on session "${sessionId}" (its process stalled for ` +
-          `longer than leaseMs and another run took the session over), so step "${step.name}" ` +
-          "was not journaled and the run stops here. Its state was not saved.",
-      );
+    try {
+      if (this.#stage !== "open") {
+        throw new BuddyError(`Run "${this.#claim.runId}" has finished; it journals no more steps`);
+      }
+      const recorded = this.#ledger.recordStep(stepParams(step, sessionId, owner));
+      // SQLite answers at once: no promise to wait for then.
+      if (recorded === true) return journaled;
+      if (recorded === false) throw leaseLost(step, sessionId);
+      return recorded.then((inserted) => {
+        if (!inserted) throw leaseLost(step, sessionId);
+      });
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 
@@ -232,6 +221,17 @@ export class KyselySessionRun implements SessionRun {
   async #recordFailure(error: unknown): Promise<void> {
     await endFailedRun(this.#ledger, this.#active, this.#claim, error);
   }
+}
+
+/** What a journal write resolves when it is done. */
+const journaled: Promise<void> = Promise.resolve();
+
+function leaseLost(step: StepWrite, sessionId: string): LeaseLostError {
+  return new LeaseLostError(
+    `Run "${step.runId}" lost its claim on session "${sessionId}" (its process stalled for ` +
+      `longer than leaseMs and another run took the session over), so step "${step.name}" ` +
+      "was not journaled and the run stops here. Its state was not saved.",
+  );
 }
 
 function rowEnd(

@@ -51,7 +51,13 @@ export class QueryTemplate<P extends object, R> {
 
   /** The query's parameter values for `params`, in the order of the SQL's placeholders. */
   parameters(params: P): unknown[] {
-    return this.#slots.map((slot) => ("key" in slot ? params[slot.key] : slot.value));
+    const slots = this.#slots;
+    const values = new Array<unknown>(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i] as Slot<P>;
+      values[i] = "key" in slot ? params[slot.key] : slot.value;
+    }
+    return values;
   }
 
   /** Runs the query with `params` on `db` (a Kysely instance or a transaction). */

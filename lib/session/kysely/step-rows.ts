@@ -1,8 +1,9 @@
-import type { Insertable, Selectable } from "kysely";
+import type { Selectable } from "kysely";
 import { SessionDecodeError } from "../../errors.js";
 import { decodeStoredValue, encodeStoredValue } from "../state-codec.js";
 import type { StepRecord, StepWrite } from "../step-record.js";
 import { toNumber } from "./session-table.js";
+import type { StepParams } from "./step-queries.js";
 import type { StepTable } from "./step-table.js";
 
 /** The top-level run of `runId`: child run ids are their parent's id, `/`, and a number. */
@@ -11,23 +12,38 @@ export function rootRunId(runId: string): string {
   return slash < 0 ? runId : runId.slice(0, slash);
 }
 
-/** A step as its row; its output encoded (`UnstorableValueError` naming the step when it cannot). */
-export function encodeStep(step: StepWrite): Insertable<StepTable> {
+/**
+ * The journal insert's parameters for `step` of the run holding session `id` as `owner`; its
+ * output encoded (`UnstorableValueError` naming the step when it cannot be).
+ */
+export function stepParams(step: StepWrite, id: string, owner: string): StepParams {
   return {
-    root_run_id: rootRunId(step.runId),
-    run_id: step.runId,
+    rootRunId: rootRunId(step.runId),
+    runId: step.runId,
     seq: step.seq,
     name: step.name,
     kind: step.kind,
     status: step.status,
-    output:
-      step.status === "completed"
-        ? encodeStoredValue(step.output, `step #${step.seq} "${step.name}" (its result)`)
-        : null,
+    output: step.status === "completed" ? encodeOutput(step) : null,
     error: step.error === undefined ? null : JSON.stringify(step.error),
-    started_at: step.startedAt,
-    ended_at: step.endedAt,
+    startedAt: step.startedAt,
+    endedAt: step.endedAt,
+    id,
+    owner,
   };
+}
+
+/** A step's result as stored text; strings, booleans and finite numbers need no walk. */
+function encodeOutput(step: StepWrite): string {
+  const { output } = step;
+  if (
+    typeof output === "string" ||
+    typeof output === "boolean" ||
+    (typeof output === "number" && Number.isFinite(output) && !Object.is(output, -0))
+  ) {
+    return `{"json":${JSON.stringify(output)}}`;
+  }
+  return encodeStoredValue(output, `step #${step.seq} "${step.name}" (its result)`);
 }
 
 /** A step row back as a {@link StepRecord}; `SessionDecodeError` when it cannot be read. */
