@@ -58,3 +58,24 @@ export interface ExecuteOptions<S extends SessionState = SessionState> {
    */
   eventLog?: boolean;
 }
+
+/**
+ * The options argument of `execute` and `run`. Optional, unless the workflow's state type
+ * declares required keys (`WorkflowContext<{ visits: number }>`): then `sessionState` must give
+ * each a default, so `ctx.sessionState` really holds what its type says, even on a session's
+ * first run (stored state still wins over the defaults).
+ *
+ * @example
+ * ```ts
+ * import { run, type WorkflowContext } from "buddy-ai";
+ * async function counter(ctx: WorkflowContext<{ visits: number; tags: string[] }>) {
+ *   ctx.sessionState.visits += 1;
+ * }
+ * await run(counter, undefined, { sessionState: { visits: 0, tags: [] } });
+ * // run(counter, undefined) does not type-check: visits and tags have no default.
+ * ```
+ */
+export type RunOptionsArgs<S extends SessionState> =
+  Partial<S> extends S
+    ? [options?: ExecuteOptions<S>]
+    : [options: ExecuteOptions<S> & { sessionState: S }];

@@ -1,6 +1,6 @@
 import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
 import { drainToResponse } from "./drain.js";
-import type { ExecuteOptions } from "./execute-options.js";
+import type { ExecuteOptions, RunOptionsArgs } from "./execute-options.js";
 import type { RunResponse } from "./run-response.js";
 import { runSettings } from "./run-settings.js";
 import { runWorkflow } from "./run-workflow.js";
@@ -30,10 +30,10 @@ import { WorkflowStream } from "./workflow-stream.js";
 export function execute<In, S extends SessionState = SessionState>(
   workflow: WorkflowLike<In, S>,
   input: NoInfer<In>,
-  options: ExecuteOptions<NoInfer<S>> = {},
+  ...[options = {}]: RunOptionsArgs<NoInfer<S>>
 ): WorkflowStream {
   const defined = toWorkflow(workflow);
-  const settings = runSettings(options);
+  const settings = runSettings(options as ExecuteOptions);
   return new WorkflowStream(() => runWorkflow(defined, input, settings));
 }
 
@@ -54,7 +54,7 @@ export function execute<In, S extends SessionState = SessionState>(
 export function run<In, S extends SessionState = SessionState>(
   workflow: WorkflowLike<In, S>,
   input: NoInfer<In>,
-  options: ExecuteOptions<NoInfer<S>> = {},
+  ...options: RunOptionsArgs<NoInfer<S>>
 ): Promise<RunResponse> {
-  return drainToResponse(execute(workflow, input, options));
+  return drainToResponse(execute(workflow, input, ...options));
 }

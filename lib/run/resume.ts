@@ -22,7 +22,7 @@ import { WorkflowStream } from "./workflow-stream.js";
 export type ResumeOptions<S extends SessionState = SessionState> = Omit<
   ExecuteOptions<S>,
   "storage" | "sessionId" | "runId"
-> & { storage: WorkflowStorage };
+> & { storage: WorkflowStorage } & (Partial<S> extends S ? unknown : { sessionState: S });
 
 /**
  * Continues run `runId`, suspended at `ctx.waitFor`, with `payloads` answering its waits by

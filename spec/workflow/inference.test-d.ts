@@ -69,6 +69,29 @@ describe("state inference", () => {
     // @ts-expect-error visits is a number
     void run(counter, undefined, { sessionState: { visits: "0" } });
   });
+
+  it("requires a default for every key the state type declares, and none for optional keys", () => {
+    const tagged = defineWorkflow(async function tagged(
+      ctx: WorkflowContext<{ visits: number; tags: string[] }>,
+    ) {
+      ctx.sessionState.tags.push("seen");
+    });
+    void run(tagged, undefined, { sessionState: { visits: 0, tags: [] } });
+    void execute(tagged, undefined, { sessionState: { visits: 0, tags: [] }, debug: true });
+    // @ts-expect-error visits and tags have no default
+    void run(tagged, undefined);
+    // @ts-expect-error tags has no default
+    void run(tagged, undefined, { sessionState: { visits: 0 } });
+    // @ts-expect-error options without sessionState
+    void execute(tagged, undefined, { debug: true });
+    const optional = defineWorkflow(async function optional(
+      ctx: WorkflowContext<{ visits?: number }>,
+    ) {
+      expectTypeOf(ctx.sessionState.visits).toEqualTypeOf<number | undefined>();
+    });
+    void run(optional, undefined);
+    void run(async (_ctx: WorkflowContext, n: number) => `${n}`, 1);
+  });
 });
 
 describe("events", () => {
