@@ -20,7 +20,7 @@ export {
 } from "./errors.js";
 export { runResponseContent, workflowCompleted } from "./run/event-constructors.js";
 export { execute, run } from "./run/execute.js";
-export type { ExecuteOptions } from "./run/execute-options.js";
+export type { ExecuteOptions, RunOptionsArgs } from "./run/execute-options.js";
 export { newSessionId } from "./run/ids.js";
 export type { Logger } from "./run/logger.js";
 export type { Message, ToolCall } from "./run/message.js";
