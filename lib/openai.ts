@@ -8,6 +8,13 @@
  * const writer = agent({ name: "writer", model: openai("gpt-4o-mini") });
  * ```
  */
-export { ModelError, ModelHTTPError, ModelTimeoutError } from "./models/model-errors.js";
+export type { ModelErrorOptions, ModelStreamFailure } from "./models/model-errors.js";
+export {
+  ModelError,
+  ModelHTTPError,
+  ModelStreamError,
+  ModelTimeoutError,
+} from "./models/model-errors.js";
 export type { OpenAIModel, OpenAIModelOptions } from "./models/openai-model.js";
 export { openai } from "./models/openai-model.js";
+export { StrictSchemaError } from "./models/strict-schema.js";

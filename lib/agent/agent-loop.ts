@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { AbortError } from "../errors.js";
+import { absentNulls } from "../models/strict-schema.js";
 import { durableStepsOf } from "../run/durable-steps.js";
 import { newRunId } from "../run/ids.js";
 import type { Message, ToolCall } from "../run/message.js";
@@ -162,7 +163,7 @@ export async function* runAgent<Output>(
     const content =
       spec.output === undefined
         ? (text as Output)
-        : await parseOutput(spec.output, agentName, text);
+        : await parseOutput(spec.output, spec.responseFormat?.schema, agentName, text);
     const response = new RunResponse<Output>({
       content,
       contentType: spec.output === undefined ? "str" : "json",
@@ -300,6 +301,7 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
 
 async function parseOutput<Output>(
   schema: NonNullable<AgentSpec<Output>["output"]>,
+  jsonSchema: Record<string, unknown> | undefined,
   agentName: string,
   text: string,
 ): Promise<Output> {
@@ -316,6 +318,8 @@ async function parseOutput<Output>(
       { message: `not valid JSON (${(error as Error).message})`, path: [] },
     ]);
   }
+  // A model in strict mode sends `null` for an optional field it leaves out.
+  if (jsonSchema !== undefined) raw = absentNulls(jsonSchema, raw);
   const checked = await validate(schema, raw);
   if ("issues" in checked) throw new OutputValidationError(agentName, text, checked.issues);
   return checked.value;

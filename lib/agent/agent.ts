@@ -138,7 +138,7 @@ export interface Agent<Output = string> {
  *
  * const writer = agent({ name: "writer", model: openai("gpt-4o-mini"), instructions: "Be brief." });
  * const answer = await writer.run("Explain WAL mode in one sentence.");
- * console.log(answer.content, answer.metrics.totalTokens);
+ * console.log(answer.content, answer.metrics.totalTokens ?? "usage not reported");
  *
  * const extractor = agent({ model: openai("gpt-4o-mini"), output: z.object({ title: z.string() }) });
  * const { content } = await extractor.run("Title for an article on SQLite?");

@@ -1,3 +1,4 @@
+import { absentNulls } from "../models/strict-schema.js";
 import type { ToolCall } from "../run/message.js";
 import { formatIssues } from "./agent-errors.js";
 import { validate } from "./standard-schema.js";
@@ -43,7 +44,8 @@ export async function callTool(
       `Invalid arguments for tool "${call.name}": not valid JSON (${(error as Error).message}). Send a JSON object that matches the tool's parameters.`,
     );
   }
-  const checked = await validate(found.parameters, raw);
+  // A model in strict mode sends `null` for an optional argument it leaves out.
+  const checked = await validate(found.parameters, absentNulls(found.jsonSchema, raw));
   if ("issues" in checked) {
     return failure(
       `Invalid arguments for tool "${call.name}":\n${formatIssues(checked.issues, "arguments")}\nCall it again with arguments that match its parameters.`,

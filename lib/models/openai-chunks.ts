@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { OpenAI } from "openai";
 import type { ModelChunk } from "./model.js";
 import { toMetrics } from "./openai-convert.js";
+import { InBandError, MalformedEventError, shorten } from "./openai-failures.js";
 
 type StreamChunk = OpenAI.Chat.Completions.ChatCompletionChunk;
 
@@ -19,11 +20,31 @@ export class ChunkAssembler {
   readonly #calls: PendingCall[] = [];
   #finish: string | undefined;
   #usage: OpenAI.CompletionUsage | undefined;
+  /** The first event received, as JSON (for errors about a stream that made no sense). */
+  firstEvent: string | undefined;
 
-  /** Takes one streamed chunk; returns its text, if it carries any. */
+  /** Whether a finish reason arrived: a stream that ends without one was cut off. */
+  get finished(): boolean {
+    return this.#finish !== undefined;
+  }
+
+  /**
+   * Takes one streamed chunk; returns its text, if it carries any. An error object sent as an
+   * event (vLLM's `{"object":"error"}`) throws `InBandError`; any other event without `choices`
+   * throws `MalformedEventError`.
+   */
   push(chunk: StreamChunk): string | undefined {
+    this.firstEvent ??= shorten(JSON.stringify(chunk));
     if (chunk.usage) this.#usage = chunk.usage;
-    const choice = chunk.choices?.[0];
+    if (!Array.isArray(chunk.choices)) {
+      if (chunk.usage) return undefined;
+      const body = chunk as unknown as Record<string, unknown>;
+      if (body.object === "error" || (typeof body.message === "string" && !("id" in body))) {
+        throw new InBandError(body);
+      }
+      throw new MalformedEventError(shorten(JSON.stringify(chunk)));
+    }
+    const choice = chunk.choices[0];
     if (choice === undefined) return undefined;
     if (choice.finish_reason) this.#finish = choice.finish_reason;
     const delta = choice.delta;
@@ -46,16 +67,28 @@ export class ChunkAssembler {
 
   #toolDeltas(deltas: NonNullable<StreamChunk["choices"][number]["delta"]["tool_calls"]>): void {
     for (const d of deltas) {
-      let call = this.#calls[d.index];
+      const index = this.#indexOf(d);
+      let call = this.#calls[index];
       if (call === undefined) {
         call = { id: "", name: "", arguments: "" };
-        this.#calls[d.index] = call;
+        this.#calls[index] = call;
       }
       if (d.id) call.id = d.id;
       // The name arrives whole, with the call's first delta; later deltas extend the arguments.
       if (d.function?.name && call.name === "") call.name = d.function.name;
       if (d.function?.arguments) call.arguments += d.function.arguments;
     }
+  }
+
+  /** The delta's call index; servers that send none start a new call with each new id. */
+  #indexOf(d: { index?: number; id?: string }): number {
+    if (typeof d.index === "number") return d.index;
+    const last = this.#calls.length - 1;
+    const current = this.#calls[last];
+    if (current === undefined || (d.id !== undefined && d.id !== "" && d.id !== current.id)) {
+      return this.#calls.length;
+    }
+    return last;
   }
 }
 

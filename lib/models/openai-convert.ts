@@ -1,15 +1,8 @@
-import {
-  APIConnectionError,
-  APIConnectionTimeoutError,
-  APIError,
-  APIUserAbortError,
-  type OpenAI,
-} from "openai";
-import { AbortError } from "../errors.js";
+import type { OpenAI } from "openai";
 import type { Message } from "../run/message.js";
 import type { RunMetrics } from "../run/run-metrics.js";
 import type { ModelRequest } from "./model.js";
-import { ModelError, ModelHTTPError, ModelTimeoutError } from "./model-errors.js";
+import { strictSchema } from "./strict-schema.js";
 
 type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
 type ChatTool = OpenAI.Chat.Completions.ChatCompletionFunctionTool;
@@ -51,8 +44,9 @@ export function toChatTools(request: ModelRequest, strict: boolean): ChatTool[] 
     function: {
       name: t.name,
       description: t.description,
-      parameters: t.parameters,
-      ...(strict ? { strict: true } : {}),
+      ...(strict
+        ? { parameters: strictSchema(t.parameters, `Tool "${t.name}" parameters`), strict: true }
+        : { parameters: t.parameters }),
     },
   }));
 }
@@ -63,7 +57,13 @@ export function toChatFormat(request: ModelRequest, strict: boolean): ChatFormat
   if (format === undefined) return undefined;
   return {
     type: "json_schema",
-    json_schema: { name: format.name, schema: format.schema, ...(strict ? { strict: true } : {}) },
+    json_schema: strict
+      ? {
+          name: format.name,
+          schema: strictSchema(format.schema, "The output schema"),
+          strict: true,
+        }
+      : { name: format.name, schema: format.schema },
   };
 }
 
@@ -74,62 +74,4 @@ export function toMetrics(usage: OpenAI.CompletionUsage): RunMetrics {
     outputTokens: usage.completion_tokens,
     totalTokens: usage.total_tokens ?? usage.prompt_tokens + usage.completion_tokens,
   };
-}
-
-/** Where and how a model is called, for error messages. */
-export interface CallSite {
-  readonly modelId: string;
-  readonly baseURL: string;
-  readonly maxRetries: number;
-}
-
-/** Maps an error of the SDK (or of the stream) to one of ours; others pass through unchanged. */
-export function toModelError(error: unknown, site: CallSite, signal?: AbortSignal): unknown {
-  if (signal?.aborted || error instanceof APIUserAbortError) {
-    return new AbortError(`The call to model "${site.modelId}" was aborted`, {
-      cause: signal?.reason ?? error,
-    });
-  }
-  if (error instanceof APIConnectionTimeoutError) {
-    return new ModelTimeoutError(
-      site.modelId,
-      `Model "${site.modelId}" at ${site.baseURL} did not answer in time (maxRetries: ${site.maxRetries}); raise the \`timeout\` option or check the server`,
-      { cause: error },
-    );
-  }
-  if (error instanceof APIConnectionError) {
-    return new ModelError(
-      site.modelId,
-      `Could not reach ${site.baseURL} for model "${site.modelId}" (maxRetries: ${site.maxRetries}): ${error.message}; check \`baseURL\` / OPENAI_BASE_URL and that the server is running`,
-      { cause: error },
-    );
-  }
-  if (error instanceof APIError && typeof error.status === "number") {
-    return new ModelHTTPError(
-      site.modelId,
-      error.status,
-      `Model "${site.modelId}" at ${site.baseURL} answered HTTP ${error.message}; ${hint(error.status, site)}`,
-      error.error,
-      { cause: error },
-    );
-  }
-  if (error instanceof APIError) {
-    return new ModelError(
-      site.modelId,
-      `Model "${site.modelId}" at ${site.baseURL} failed mid-answer: ${error.message}`,
-      { cause: error },
-    );
-  }
-  return error;
-}
-
-function hint(status: number, site: CallSite): string {
-  if (status === 401 || status === 403) {
-    return "check the API key (the `apiKey` option or OPENAI_API_KEY) and its permissions";
-  }
-  if (status === 404) return "check the model id and `baseURL` (it usually ends in /v1)";
-  if (status === 429 || status >= 500) {
-    return `still failing after ${site.maxRetries} retries; try again later or raise \`maxRetries\``;
-  }
-  return "the server's message above says what it rejected";
 }

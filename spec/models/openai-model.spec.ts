@@ -155,7 +155,7 @@ describe("openai model", () => {
     });
   });
 
-  it("retries a 429 with the SDK's policy, then succeeds", async () => {
+  it("retries a 429 after its retry-after-ms, then succeeds", async () => {
     const before = server.requests.length;
     server.enqueue({ status: 429, error: "Rate limit reached" }, { text: "Recovered" });
     const chunks = await collect(model().stream(ask));
@@ -175,7 +175,7 @@ describe("openai model", () => {
   it("retries a dropped connection, then succeeds", async () => {
     const before = server.requests.length;
     server.enqueue({ drop: true }, { text: "Back" });
-    const chunks = await collect(model().stream(ask));
+    const chunks = await collect(model({ retryDelay: 1 }).stream(ask));
     expect(chunks[0]).toEqual({ type: "text-delta", text: "Back" });
     expect(server.requests.length - before).toBe(2);
   });

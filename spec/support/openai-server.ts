@@ -28,8 +28,33 @@ export interface ServerReply {
   readonly silent?: boolean;
   /** Drop the connection without answering (a connection error for the client). */
   readonly drop?: boolean;
-  /** After the text chunks, send this error as an SSE event instead of finishing. */
-  readonly streamError?: string;
+  /**
+   * After the text chunks, send this error as an SSE event (`data: {"error": …}`) instead of
+   * finishing: a string is the message (type `server_error`), an object the whole `error`.
+   */
+  readonly streamError?: string | Readonly<Record<string, unknown>>;
+  /**
+   * After this many text chunks, destroy the socket mid-stream (no finish, no end of body); a
+   * whole (non-streamed) answer breaks off after its headers and first bytes.
+   */
+  readonly dropAfter?: number;
+  /**
+   * Stream exactly these events (objects as JSON, strings as they are) and end the response,
+   * without `[DONE]` unless listed: for events without `choices`, empty streams… A whole
+   * (non-streamed) request gets the first one as its JSON body.
+   */
+  readonly events?: readonly unknown[];
+  /** With an error `status`: send this body as JSON instead of OpenAI's `{ error: {…} }`. */
+  readonly errorBody?: unknown;
+  /** With an error `status`: send this text (text/plain) instead of JSON. */
+  readonly errorText?: string;
+  /**
+   * How streamed tool-call arguments are split: `"halves"` (default: two deltas each),
+   * `"whole"` (one delta with id, name and arguments), `"chars"` (one delta per character, the
+   * name only on the first), `"interleaved"` (the calls' deltas alternate, by index, a few
+   * characters at a time).
+   */
+  readonly toolCallSplit?: "halves" | "whole" | "chars" | "interleaved";
 }
 
 /** A reply, or a function choosing one from the request. */
@@ -157,18 +182,24 @@ async function answer(res: ServerResponse, request: RecordedRequest, reply: Serv
   }
   if (reply.status !== undefined && reply.status >= 400) {
     const retryable = reply.status === 429 || reply.status >= 500;
-    sendJson(
-      res,
-      reply.status,
-      {
-        error: {
-          message: reply.error ?? `Error ${reply.status}`,
-          type: "server_error",
-          code: null,
-        },
-      },
-      { ...(retryable ? { "retry-after-ms": "1" } : {}), ...reply.headers },
-    );
+    const asked = Object.keys(reply.headers ?? {}).some((h) => /^retry-after/i.test(h));
+    const headers = { ...(retryable && !asked ? { "retry-after-ms": "1" } : {}), ...reply.headers };
+    if (reply.errorText !== undefined) {
+      res.writeHead(reply.status, { "content-type": "text/plain", ...headers });
+      res.end(reply.errorText);
+      return;
+    }
+    const body = reply.errorBody ?? {
+      error: { message: reply.error ?? `Error ${reply.status}`, type: "server_error", code: null },
+    };
+    sendJson(res, reply.status, body, headers);
+    return;
+  }
+  const invalid = strictViolation(request.body);
+  if (invalid !== undefined) {
+    sendJson(res, 400, {
+      error: { message: invalid, type: "invalid_request_error", param: null, code: null },
+    });
     return;
   }
   const id = `chatcmpl-${requestNumber++}`;
@@ -186,6 +217,17 @@ async function answer(res: ServerResponse, request: RecordedRequest, reply: Serv
   const finish = calls.length > 0 ? "tool_calls" : "stop";
 
   if (request.body.stream !== true) {
+    if (reply.events !== undefined) {
+      sendJson(res, 200, reply.events[0] ?? {});
+      return;
+    }
+    if (reply.dropAfter !== undefined) {
+      // Headers and the start of the body, then the connection breaks.
+      res.writeHead(200, { "content-type": "application/json" });
+      await new Promise<void>((resolve) => res.write('{"id":', () => resolve()));
+      res.socket?.destroy();
+      return;
+    }
     const toolCalls = calls.map((c) => ({
       id: c.id,
       type: "function",
@@ -215,33 +257,40 @@ async function answer(res: ServerResponse, request: RecordedRequest, reply: Serv
   const delta = (d: Record<string, unknown>, finishReason: string | null = null) =>
     send([{ index: 0, delta: d, finish_reason: finishReason, logprobs: null }]);
 
+  if (reply.events !== undefined) {
+    for (const event of reply.events) {
+      res.write(`data: ${typeof event === "string" ? event : JSON.stringify(event)}\n\n`);
+    }
+    res.end();
+    return;
+  }
   delta({ role: "assistant", content: "" });
-  for (const text of chunks) {
+  for (const [i, text] of chunks.entries()) {
+    if (reply.dropAfter === i) {
+      // Flushes what was written, then cuts the connection mid-body.
+      await new Promise<void>((resolve) => res.write("", () => resolve()));
+      res.socket?.destroy();
+      return;
+    }
     if (reply.delayMs) await sleep(reply.delayMs);
     if (res.destroyed) return;
     delta({ content: text });
   }
-  if (reply.hang) return; // the client ends it
-  if (reply.streamError !== undefined) {
-    res.end(
-      `data: ${JSON.stringify({ error: { message: reply.streamError, type: "server_error" } })}\n\n`,
-    );
+  if (reply.dropAfter !== undefined && reply.dropAfter >= chunks.length) {
+    await new Promise<void>((resolve) => res.write("", () => resolve()));
+    res.socket?.destroy();
     return;
   }
-  for (const [index, call] of calls.entries()) {
-    const half = Math.ceil(call.arguments.length / 2);
-    delta({
-      tool_calls: [
-        {
-          index,
-          id: call.id,
-          type: "function",
-          function: { name: call.name, arguments: call.arguments.slice(0, half) },
-        },
-      ],
-    });
-    delta({ tool_calls: [{ index, function: { arguments: call.arguments.slice(half) } }] });
+  if (reply.hang) return; // the client ends it
+  if (reply.streamError !== undefined) {
+    const error =
+      typeof reply.streamError === "string"
+        ? { message: reply.streamError, type: "server_error" }
+        : reply.streamError;
+    res.end(`data: ${JSON.stringify({ error })}\n\n`);
+    return;
   }
+  for (const d of toolCallDeltas(calls, reply.toolCallSplit ?? "halves")) delta({ tool_calls: d });
   delta({}, finish);
   if (fullUsage && request.body.stream_options?.include_usage) send([], { usage: fullUsage });
   res.end("data: [DONE]\n\n");
@@ -278,4 +327,162 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+type ToolCallDelta = {
+  index: number;
+  id?: string;
+  type?: string;
+  function: { name?: string; arguments: string };
+};
+
+/** The streamed deltas of `calls`, split as asked (each item is one chunk's `tool_calls`). */
+function toolCallDeltas(
+  calls: readonly { id: string; name: string; arguments: string }[],
+  split: NonNullable<ServerReply["toolCallSplit"]>,
+): ToolCallDelta[][] {
+  const first = (index: number, args: string): ToolCallDelta => {
+    const call = calls[index] as { id: string; name: string };
+    return { index, id: call.id, type: "function", function: { name: call.name, arguments: args } };
+  };
+  const pieces = (args: string, size: number) =>
+    args === "" ? [""] : (args.match(new RegExp(`[\\s\\S]{1,${size}}`, "g")) ?? [""]);
+  const out: ToolCallDelta[][] = [];
+  if (split === "whole") {
+    for (const [i, call] of calls.entries()) out.push([first(i, call.arguments)]);
+    return out;
+  }
+  if (split === "interleaved") {
+    const queues = calls.map((c) => pieces(c.arguments, 3));
+    calls.forEach((_, i) => {
+      out.push([first(i, "")]);
+    });
+    for (let round = 0; queues.some((q) => round < q.length); round++) {
+      for (const [i, q] of queues.entries()) {
+        const piece = q[round];
+        if (piece !== undefined) out.push([{ index: i, function: { arguments: piece } }]);
+      }
+    }
+    return out;
+  }
+  for (const [i, call] of calls.entries()) {
+    const parts =
+      split === "chars"
+        ? pieces(call.arguments, 1)
+        : [
+            call.arguments.slice(0, Math.ceil(call.arguments.length / 2)),
+            call.arguments.slice(Math.ceil(call.arguments.length / 2)),
+          ];
+    out.push([first(i, parts[0] ?? "")]);
+    for (const part of parts.slice(1)) out.push([{ index: i, function: { arguments: part } }]);
+  }
+  return out;
+}
+
+/**
+ * Checks the schemas of a request that asks for `strict: true` as OpenAI's strict mode does
+ * (its documented subset of JSON Schema); the first violation, in OpenAI's words, or undefined.
+ */
+export function strictViolation(body: ChatRequestBody): string | undefined {
+  for (const t of body.tools ?? []) {
+    const fn = t.function as { name: string; strict?: boolean; parameters?: unknown };
+    if (fn.strict !== true) continue;
+    const problem = checkStrict(fn.parameters, [], true);
+    if (problem !== undefined) {
+      return `Invalid schema for function '${fn.name}': ${problem}`;
+    }
+  }
+  const format = body.response_format?.json_schema as
+    | { name: string; strict?: boolean; schema?: unknown }
+    | undefined;
+  if (format?.strict === true) {
+    const problem = checkStrict(format.schema, [], true);
+    if (problem !== undefined) {
+      return `Invalid schema for response_format '${format.name}': ${problem}`;
+    }
+  }
+  return undefined;
+}
+
+const strictKeywords = new Set([
+  "type",
+  "description",
+  "title",
+  "enum",
+  "const",
+  "anyOf",
+  "$ref",
+  "$defs",
+  "definitions",
+  "properties",
+  "required",
+  "additionalProperties",
+  "items",
+  "minItems",
+  "maxItems",
+  "pattern",
+  "format",
+  "minimum",
+  "maximum",
+  "exclusiveMinimum",
+  "exclusiveMaximum",
+  "multipleOf",
+]);
+const strictTypes = new Set(["string", "number", "integer", "boolean", "object", "array", "null"]);
+
+function checkStrict(schema: unknown, path: string[], root: boolean): string | undefined {
+  const context = `In context=(${path.map((p) => `'${p}'`).join(", ")})`;
+  if (schema === null || typeof schema !== "object" || Array.isArray(schema)) {
+    return `${context}, schema must be a JSON Schema of 'type: "object"', got '${JSON.stringify(schema)}'.`;
+  }
+  const s = schema as Record<string, unknown>;
+  if (root && s.type !== "object") {
+    return `schema must be a JSON Schema of 'type: "object"', got 'type: "${String(s.type)}"'.`;
+  }
+  for (const key of Object.keys(s)) {
+    if (!strictKeywords.has(key)) return `${context}, '${key}' is not permitted.`;
+  }
+  const types = s.type === undefined ? [] : Array.isArray(s.type) ? s.type : [s.type];
+  for (const t of types) {
+    if (!strictTypes.has(String(t))) return `${context}, type '${String(t)}' is not supported.`;
+  }
+  if (
+    s.type === undefined &&
+    s.anyOf === undefined &&
+    s.$ref === undefined &&
+    s.enum === undefined &&
+    s.const === undefined
+  ) {
+    return `${context}, schema must have a 'type' key.`;
+  }
+  if (types.includes("object") || s.properties !== undefined) {
+    if (s.additionalProperties !== false) {
+      return `${context}, 'additionalProperties' is required to be supplied and to be false.`;
+    }
+    const keys = Object.keys((s.properties ?? {}) as object);
+    const required = Array.isArray(s.required) ? (s.required as string[]) : undefined;
+    const missing = keys.filter((k) => !required?.includes(k));
+    if (required === undefined || missing.length > 0) {
+      return `${context}, 'required' is required to be supplied and to be an array including every key in properties. Missing '${missing[0] ?? ""}'.`;
+    }
+  }
+  const subs: [unknown, string[]][] = [];
+  for (const [k, v] of Object.entries((s.properties ?? {}) as object)) {
+    subs.push([v, [...path, "properties", k]]);
+  }
+  for (const key of ["$defs", "definitions"]) {
+    for (const [k, v] of Object.entries((s[key] ?? {}) as object))
+      subs.push([v, [...path, key, k]]);
+  }
+  if (s.items !== undefined) subs.push([s.items, [...path, "items"]]);
+  if (Array.isArray(s.anyOf)) {
+    s.anyOf.forEach((v, i) => {
+      subs.push([v, [...path, "anyOf", String(i)]]);
+    });
+  }
+  for (const [sub, at] of subs) {
+    const problem = checkStrict(sub, at, false);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
