@@ -14,6 +14,8 @@ export { ScriptExhaustedError, scriptedModel } from "./testing/scripted-model.js
 export type {
   ScriptedAnswer,
   ScriptedCall,
+  ScriptedRepeat,
+  ScriptedResponder,
   ScriptedToolCall,
   ScriptedTurn,
 } from "./testing/scripted-turn.js";

@@ -1,6 +1,12 @@
 import { AbortError, BuddyError } from "../errors.js";
 import type { Model, ModelChunk, ModelRequest } from "../models/model.js";
-import type { ScriptedCall, ScriptedTurn } from "./scripted-turn.js";
+import type {
+  ScriptedAnswer,
+  ScriptedCall,
+  ScriptedRepeat,
+  ScriptedResponder,
+  ScriptedTurn,
+} from "./scripted-turn.js";
 
 /**
  * A deterministic {@link Model} replaying a script; see {@link scriptedModel}.
@@ -17,7 +23,10 @@ import type { ScriptedCall, ScriptedTurn } from "./scripted-turn.js";
 export interface ScriptedModel extends Model {
   /** Every call received so far, in order. */
   readonly calls: readonly ScriptedCall[];
-  /** Turns not yet used. */
+  /**
+   * Calls the script can still answer: `Infinity` once an endless `{ repeat }` turn (or a
+   * {@link scriptedModel} given one function) is reached.
+   */
   readonly remaining: number;
 }
 
@@ -56,6 +65,10 @@ export class ScriptExhaustedError extends BuddyError {}
  * A deterministic model for tests and demos: each call answers with the next turn of the script
  * and is recorded in `.calls`. A call past the end rejects with `ScriptExhaustedError`.
  *
+ * A turn answers one call, unless it is a `{ repeat, times? }` turn: that answers `times` calls,
+ * or every call from there on. Given one function instead of a list, the model answers every call
+ * with it (`scriptedModel(fn)` is `scriptedModel([{ repeat: fn }])`).
+ *
  * @example
  * ```ts
  * import { agent } from "buddy-ai";
@@ -68,21 +81,48 @@ export class ScriptExhaustedError extends BuddyError {}
  * const assistant = agent({ model });
  * // … run it, then inspect what the model was sent:
  * console.log(model.calls.length, model.calls[0]?.messages);
+ *
+ * // One function for every call, however many a long test makes:
+ * const echo = scriptedModel((request, call) => `#${call}: ${request.messages.at(-1)?.content}`);
  * ```
  */
 export function scriptedModel(
-  turns: readonly ScriptedTurn[],
+  script: readonly ScriptedTurn[] | ScriptedResponder,
   options: ScriptedModelOptions = {},
 ): ScriptedModel {
+  const turns: readonly ScriptedTurn[] =
+    typeof script === "function" ? [{ repeat: script }] : script;
   const id = options.id ?? "scripted";
   const delay = options.chunkDelayMs ?? 0;
+  for (const [i, turn] of turns.entries()) {
+    if (!isRepeat(turn)) continue;
+    if (turn.times === undefined) {
+      if (i !== turns.length - 1) {
+        throw new BuddyError(
+          `scriptedModel "${id}": turn ${i + 1} repeats without \`times\`, so the ${turns.length - 1 - i} turn(s) after it would never answer; give it \`times\` or make it the last turn`,
+        );
+      }
+    } else if (!Number.isInteger(turn.times) || turn.times < 1) {
+      throw new BuddyError(
+        `scriptedModel "${id}": turn ${i + 1} has \`times: ${turn.times}\`; it must be a positive integer`,
+      );
+    }
+  }
   const calls: ScriptedCall[] = [];
-  let next = 0;
+  let next = 0; // the turn answering the next call
+  let usedOfNext = 0; // calls that turn has answered already (for repeat turns)
   return {
     id,
     calls,
     get remaining() {
-      return Math.max(0, turns.length - next);
+      let left = 0;
+      for (let i = next; i < turns.length; i++) {
+        const turn = turns[i];
+        if (!isRepeat(turn)) left += 1;
+        else if (turn.times === undefined) return Number.POSITIVE_INFINITY;
+        else left += turn.times - (i === next ? usedOfNext : 0);
+      }
+      return left;
     },
     async *stream(request: ModelRequest): AsyncGenerator<ModelChunk, void, undefined> {
       const { signal } = request;
@@ -98,13 +138,20 @@ export function scriptedModel(
           `scriptedModel "${id}" got call ${callNumber}, but its script has ${turns.length} turn(s); add a turn for every model call the code makes`,
         );
       }
-      next += 1;
-      const answer =
-        typeof turn === "string"
-          ? { text: turn }
-          : typeof turn === "function"
-            ? turn(request)
-            : turn;
+      let source: string | ScriptedAnswer | ScriptedResponder;
+      if (isRepeat(turn)) {
+        source = turn.repeat;
+        usedOfNext += 1;
+        if (turn.times !== undefined && usedOfNext >= turn.times) {
+          next += 1;
+          usedOfNext = 0;
+        }
+      } else {
+        source = turn;
+        next += 1;
+      }
+      const given = typeof source === "function" ? source(request, callNumber) : source;
+      const answer: ScriptedAnswer = typeof given === "string" ? { text: given } : given;
       const text =
         answer.json !== undefined ? [JSON.stringify(answer.json)] : chunksOf(answer.text);
       for (const piece of text) {
@@ -137,6 +184,10 @@ export function scriptedModel(
       yield { type: "finish", reason: answer.toolCalls?.length ? "tool_calls" : "stop" };
     },
   };
+}
+
+function isRepeat(turn: ScriptedTurn | undefined): turn is ScriptedRepeat {
+  return typeof turn === "object" && turn !== null && "repeat" in turn;
 }
 
 function chunksOf(text: string | readonly string[] | undefined): readonly string[] {

@@ -44,8 +44,38 @@ export interface ScriptedAnswer {
 }
 
 /**
- * A turn of the script: a text answer, an answer object, or a function of the request (for
- * answers that depend on what was asked, e.g. when runs share one model concurrently).
+ * Answers a call from the request and the call's number (1 for the model's first call): a text
+ * answer or an answer object.
+ *
+ * @example
+ * ```ts
+ * import type { ScriptedResponder } from "buddy-ai/testing";
+ * const echo: ScriptedResponder = (request, call) => `#${call}: ${request.messages.at(-1)?.content}`;
+ * ```
+ */
+export type ScriptedResponder = (request: ModelRequest, call: number) => string | ScriptedAnswer;
+
+/**
+ * A turn that answers several calls: `times` calls (then the script goes on with the next turn),
+ * or, without `times`, every call from here on (it must then be the script's last turn).
+ *
+ * @example
+ * ```ts
+ * import { type ScriptedRepeat, scriptedModel } from "buddy-ai/testing";
+ * const twice: ScriptedRepeat = { repeat: "Still thinking.", times: 2 };
+ * const model = scriptedModel([twice, { repeat: (_request, call) => `Answer ${call}` }]);
+ * ```
+ */
+export interface ScriptedRepeat {
+  readonly repeat: string | ScriptedAnswer | ScriptedResponder;
+  /** How many calls this turn answers (a positive integer). Default: every call from here on. */
+  readonly times?: number;
+}
+
+/**
+ * A turn of the script: a text answer, an answer object, a function of the request (for
+ * answers that depend on what was asked, e.g. when runs share one model concurrently), or a
+ * {@link ScriptedRepeat} that answers several calls.
  *
  * @example
  * ```ts
@@ -54,11 +84,12 @@ export interface ScriptedAnswer {
  *   "A plain answer.",
  *   { toolCalls: [{ name: "search", args: { query: "tides" } }] },
  *   (request) => ({ text: `You asked: ${request.messages.at(-1)?.content}` }),
+ *   { repeat: "Anything else?", times: 3 },
  * ];
  * const model = scriptedModel(turns);
  * ```
  */
-export type ScriptedTurn = string | ScriptedAnswer | ((request: ModelRequest) => ScriptedAnswer);
+export type ScriptedTurn = string | ScriptedAnswer | ScriptedResponder | ScriptedRepeat;
 
 /**
  * What a scripted model received in one call.

@@ -110,6 +110,68 @@ describe("scriptedModel", () => {
     expect((await agent({ model }).run("hi")).content).toBe("You said hi");
   });
 
+  it("answers every call with one function, however many calls come", async () => {
+    const model = scriptedModel((request, call) => `#${call} ${request.messages.at(-1)?.content}`);
+    expect(model.remaining).toBe(Number.POSITIVE_INFINITY);
+    const writer = agent({ model });
+    const answers: unknown[] = [];
+    for (let i = 1; i <= 25; i++) answers.push((await writer.run(`q${i}`)).content);
+    expect(answers[0]).toBe("#1 q1");
+    expect(answers[24]).toBe("#25 q25");
+    expect(model.calls).toHaveLength(25);
+    expect(model.remaining).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it("repeats a turn `times` calls, then goes on with the script", async () => {
+    const model = scriptedModel([
+      "first",
+      { repeat: { text: "again", usage: { inputTokens: 1, outputTokens: 1 } }, times: 2 },
+      { repeat: (_request, call) => ({ toolCalls: [{ name: "t", args: { call } }] }), times: 1 },
+      "last",
+    ]);
+    expect(model.remaining).toBe(5);
+    const texts: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const chunks = await collect(model.stream(ask));
+      texts.push(
+        chunks
+          .map((c) =>
+            c.type === "text-delta"
+              ? c.text
+              : c.type === "tool-call"
+                ? `${c.name}${c.arguments}`
+                : "",
+          )
+          .join(""),
+      );
+      if (i === 1) expect(model.remaining).toBe(3);
+    }
+    expect(texts).toEqual(["first", "again", "again", 't{"call":4}', "last"]);
+    expect(model.remaining).toBe(0);
+    await expect(collect(model.stream(ask))).rejects.toBeInstanceOf(ScriptExhaustedError);
+  });
+
+  it("an endless repeat answers every call after the turns before it", async () => {
+    const model = scriptedModel(["hello", { repeat: "more" }]);
+    expect(model.remaining).toBe(Number.POSITIVE_INFINITY);
+    const writer = agent({ model });
+    const answers: unknown[] = [];
+    for (let i = 0; i < 12; i++) answers.push((await writer.run("go")).content);
+    expect(answers).toEqual(["hello", ...Array(11).fill("more")]);
+  });
+
+  it("refuses turns that could never answer and repeat counts that are not positive integers", () => {
+    expect(() => scriptedModel([{ repeat: "x" }, "unreachable"])).toThrow(
+      'scriptedModel "scripted": turn 1 repeats without `times`, so the 1 turn(s) after it would never answer; give it `times` or make it the last turn',
+    );
+    expect(() => scriptedModel([{ repeat: "x", times: 0 }])).toThrow(
+      "turn 1 has `times: 0`; it must be a positive integer",
+    );
+    expect(() => scriptedModel(["a", { repeat: "x", times: 1.5 }])).toThrow(
+      "turn 2 has `times: 1.5`",
+    );
+  });
+
   it("fails with ScriptExhaustedError when the script runs out", async () => {
     const model = scriptedModel(["only one"]);
     await collect(model.stream(ask));
