@@ -18,6 +18,7 @@ export {
   UnstorableValueError,
   WaitTimeoutError,
 } from "./errors.js";
+export { type BoundWorkflow, bindWorkflow } from "./run/bind-workflow.js";
 export { runResponseContent, workflowCompleted } from "./run/event-constructors.js";
 export { execute, run } from "./run/execute.js";
 export type { ExecuteOptions, RunOptionsArgs } from "./run/execute-options.js";

@@ -1,4 +1,5 @@
 import {
+  bindWorkflow,
   defineWorkflow,
   execute,
   type RunResponse,
@@ -91,6 +92,15 @@ describe("state inference", () => {
     });
     void run(optional, undefined);
     void run(async (_ctx: WorkflowContext, n: number) => `${n}`, 1);
+    // A bound workflow takes the defaults once; its calls then need none.
+    const bound = bindWorkflow(tagged, { sessionState: { visits: 0, tags: [] } });
+    void bound.run(undefined);
+    void bound.run(undefined, { sessionId: "s" });
+    // @ts-expect-error binding needs the defaults too
+    bindWorkflow(tagged, { sessionId: "s" });
+    const greet = bindWorkflow(async (_ctx: WorkflowContext, name: string) => `Hi ${name}`);
+    // @ts-expect-error a string input
+    void greet.run(1);
   });
 });
 
