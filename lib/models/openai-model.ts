@@ -10,6 +10,7 @@ import {
   EndedEarlyError,
   errorBodies,
   type Failure,
+  shorten,
 } from "./openai-failures.js";
 
 /**
@@ -290,6 +291,9 @@ class ChatCompletionsModel implements OpenAIModel {
       new ChunkAssembler().push(
         completion as unknown as OpenAI.Chat.Completions.ChatCompletionChunk,
       );
+    }
+    if (completion.choices.length === 0) {
+      throw new EndedEarlyError(shorten(JSON.stringify(completion)));
     }
     yield* completionChunks(completion);
   }

@@ -226,6 +226,18 @@ describe("openai model: an error inside the stream", () => {
   });
 });
 
+describe("openai model: a whole answer without a choice", () => {
+  it("is an error showing what came, never an empty success", async () => {
+    server.enqueue({ events: [{ id: "c1", object: "chat.completion", choices: [] }] });
+    const { seen, error } = await call(model({ streaming: false, maxRetries: 0 }).stream(ask));
+    expect(seen).toEqual([]);
+    expect(error).toBeInstanceOf(ModelStreamError);
+    expect((error as Error).message).toContain(
+      'without an answer (first event: {"id":"c1","object":"chat.completion","choices":[]})',
+    );
+  });
+});
+
 describe("openai model: HTTP errors whose body is not OpenAI's shape", () => {
   it("a vLLM body ({ message }) keeps the server's message and body", async () => {
     const body = {
