@@ -74,6 +74,7 @@ export type {
 export { defineWorkflow } from "./workflow/define-workflow.js";
 export type { StepInfo, StepOptions } from "./workflow/step-options.js";
 export type {
+  ContentOf,
   SessionState,
   Workflow,
   WorkflowFn,

@@ -1,4 +1,11 @@
-import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
+import type {
+  ContentOf,
+  SessionState,
+  Workflow,
+  WorkflowLike,
+  WorkflowResult,
+} from "../workflow/workflow.js";
+import type { WorkflowContext } from "../workflow/workflow-context.js";
 import { drainToResponse } from "./drain.js";
 import type { ExecuteOptions, RunOptionsArgs } from "./execute-options.js";
 import type { RunResponse } from "./run-response.js";
@@ -51,10 +58,29 @@ export function execute<In, S extends SessionState = SessionState>(
  * console.log(response.content); // "Hello, Ada!"
  * ```
  */
+export function run<In, Out, S extends SessionState = SessionState, C = unknown>(
+  workflow: Workflow<In, Out, S, C>,
+  input: NoInfer<In>,
+  ...options: RunOptionsArgs<NoInfer<S>>
+): Promise<RunResponse<C>>;
+export function run<
+  In,
+  S extends SessionState = SessionState,
+  R extends WorkflowResult = WorkflowResult,
+>(
+  workflow: (ctx: WorkflowContext<S>, input: In) => R,
+  input: NoInfer<In>,
+  ...options: RunOptionsArgs<NoInfer<S>>
+): Promise<RunResponse<ContentOf<R>>>;
 export function run<In, S extends SessionState = SessionState>(
   workflow: WorkflowLike<In, S>,
   input: NoInfer<In>,
   ...options: RunOptionsArgs<NoInfer<S>>
+): Promise<RunResponse>;
+export function run(
+  workflow: WorkflowLike,
+  input: unknown,
+  options: ExecuteOptions = {},
 ): Promise<RunResponse> {
-  return drainToResponse(execute(workflow, input, ...options));
+  return drainToResponse(execute(workflow, input, options));
 }

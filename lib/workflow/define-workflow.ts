@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
-import type { SessionState, Workflow, WorkflowFn } from "./workflow.js";
+import type { ContentOf, SessionState, Workflow, WorkflowFn, WorkflowResult } from "./workflow.js";
+import type { WorkflowContext } from "./workflow-context.js";
 
 /**
  * Options of {@link defineWorkflow}'s object form.
@@ -14,13 +15,17 @@ import type { SessionState, Workflow, WorkflowFn } from "./workflow.js";
  * const echo = defineWorkflow(definition);
  * ```
  */
-export interface WorkflowDefinition<I, S extends SessionState> {
+export interface WorkflowDefinition<
+  I,
+  S extends SessionState,
+  R extends WorkflowResult = WorkflowResult,
+> {
   /** Default: the `run` function's name. */
   name?: string;
   /** Stable across processes; default derived from the name (`"Article Writer"` → `"article-writer"`). */
   id?: string;
   description?: string;
-  run: WorkflowFn<I, S>;
+  run: (ctx: WorkflowContext<S>, input: I) => R;
 }
 
 /**
@@ -40,7 +45,8 @@ export interface WorkflowDefinition<I, S extends SessionState> {
 export interface WorkflowDefinitionWithInput<
   Schema extends StandardSchemaV1,
   S extends SessionState,
-> extends WorkflowDefinition<StandardSchemaV1.InferOutput<Schema>, S> {
+  R extends WorkflowResult = WorkflowResult,
+> extends WorkflowDefinition<StandardSchemaV1.InferOutput<Schema>, S, R> {
   /** Validates (and types) the input before the run starts. */
   input: Schema;
 }
@@ -73,15 +79,25 @@ export interface WorkflowDefinitionWithInput<
 export function defineWorkflow<
   Schema extends StandardSchemaV1,
   S extends SessionState = SessionState,
+  R extends WorkflowResult = WorkflowResult,
 >(
-  definition: WorkflowDefinitionWithInput<Schema, S>,
-): Workflow<StandardSchemaV1.InferInput<Schema>, StandardSchemaV1.InferOutput<Schema>, S>;
-export function defineWorkflow<I = unknown, S extends SessionState = SessionState>(
-  definition: WorkflowDefinition<I, S>,
-): Workflow<I, I, S>;
-export function defineWorkflow<I = unknown, S extends SessionState = SessionState>(
-  fn: WorkflowFn<I, S>,
-): Workflow<I, I, S>;
+  definition: WorkflowDefinitionWithInput<Schema, S, R>,
+): Workflow<
+  StandardSchemaV1.InferInput<Schema>,
+  StandardSchemaV1.InferOutput<Schema>,
+  S,
+  ContentOf<R>
+>;
+export function defineWorkflow<
+  I = unknown,
+  S extends SessionState = SessionState,
+  R extends WorkflowResult = WorkflowResult,
+>(definition: WorkflowDefinition<I, S, R>): Workflow<I, I, S, ContentOf<R>>;
+export function defineWorkflow<
+  I = unknown,
+  S extends SessionState = SessionState,
+  R extends WorkflowResult = WorkflowResult,
+>(fn: (ctx: WorkflowContext<S>, input: I) => R): Workflow<I, I, S, ContentOf<R>>;
 export function defineWorkflow(
   definition:
     | (WorkflowDefinition<unknown, SessionState> & { input?: StandardSchemaV1 })

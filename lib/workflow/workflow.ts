@@ -45,6 +45,43 @@ export type WorkflowResult =
   | AsyncIterable<WorkflowItem>;
 
 /**
+ * The content type a workflow's result gives its run, as far as the types tell: `string` for a
+ * function returning strings or a generator yielding only strings, `C` for `RunResponse<C>`,
+ * `undefined` for nothing, `unknown` otherwise (events carry content of any type).
+ *
+ * @example
+ * ```ts
+ * import type { ContentOf } from "buddy-ai";
+ * type A = ContentOf<Promise<string>>; // string
+ * type B = ContentOf<AsyncGenerator<string, void>>; // string
+ * ```
+ */
+export type ContentOf<R> =
+  R extends PromiseLike<infer V>
+    ? ValueContent<V>
+    : // biome-ignore lint/suspicious/noConfusingVoidType: an async function with no return gives Promise<void>.
+      R extends string | RunResponse<unknown> | void | undefined
+      ? ValueContent<R>
+      : R extends Iterable<infer Y> | AsyncIterable<infer Y>
+        ? ItemsContent<Y>
+        : unknown;
+
+type ValueContent<V> = [V] extends [string]
+  ? string
+  : [V] extends [RunResponse<infer C>]
+    ? C
+    : // biome-ignore lint/suspicious/noConfusingVoidType: a function with no return gives void.
+      [V] extends [void | undefined]
+      ? undefined
+      : unknown;
+
+type ItemsContent<Y> = [Y] extends [string]
+  ? string
+  : [Y] extends [RunResponse<infer C>]
+    ? C
+    : unknown;
+
+/**
  * A workflow function: plain code that calls agents and other workflows.
  *
  * @example
@@ -72,7 +109,12 @@ export type WorkflowFn<I = unknown, S extends SessionState = SessionState> = (
  * console.log(hello.name, hello.id, hello.description);
  * ```
  */
-export interface Workflow<In = unknown, Out = In, S extends SessionState = SessionState> {
+export interface Workflow<
+  In = unknown,
+  Out = In,
+  S extends SessionState = SessionState,
+  C = unknown,
+> {
   readonly kind: "workflow";
   readonly name: string;
   readonly id: string;
@@ -80,6 +122,8 @@ export interface Workflow<In = unknown, Out = In, S extends SessionState = Sessi
   readonly input: StandardSchemaV1<In, Out> | undefined;
   /** The workflow function (declared as a method so any workflow fits {@link WorkflowLike}). */
   run(ctx: WorkflowContext<S>, input: Out): WorkflowResult;
+  /** Types only (never set): the content type its runs resolve (see {@link ContentOf}). */
+  readonly "~types"?: { readonly content: C };
 }
 
 /**

@@ -2,11 +2,13 @@ import {
   bindWorkflow,
   defineWorkflow,
   execute,
-  type RunResponse,
+  RunResponse,
   run,
   type WorkflowContext,
   type WorkflowEvent,
+  type WorkflowLike,
   type WorkflowStream,
+  workflowCompleted,
 } from "buddy-ai";
 import { describe, expectTypeOf, it } from "vitest";
 import { z } from "zod";
@@ -104,6 +106,44 @@ describe("state inference", () => {
   });
 });
 
+describe("content inference", () => {
+  it("types run()'s content from what the workflow returns or yields", () => {
+    const text = defineWorkflow(async function text(_ctx, topic: string) {
+      return `About ${topic}`;
+    });
+    expectTypeOf(run(text, "x")).toEqualTypeOf<Promise<RunResponse<string>>>();
+    const streamed = defineWorkflow({
+      name: "streamed",
+      input: z.object({ topic: z.string() }),
+      async *run(_ctx, { topic }) {
+        yield `Researching ${topic}… `;
+        yield "done";
+      },
+    });
+    expectTypeOf(run(streamed, { topic: "t" })).toEqualTypeOf<Promise<RunResponse<string>>>();
+    const structured = defineWorkflow(async function structured() {
+      return new RunResponse({ content: { words: 3 } });
+    });
+    expectTypeOf(run(structured, undefined)).toEqualTypeOf<
+      Promise<RunResponse<{ words: number }>>
+    >();
+    // Bare functions too.
+    expectTypeOf(run(async () => "x", undefined)).toEqualTypeOf<Promise<RunResponse<string>>>();
+    // Events carry content of any type: unknown.
+    const evented = defineWorkflow(async function* evented() {
+      yield "a";
+      yield workflowCompleted({ content: 1 });
+    });
+    expectTypeOf(run(evented, undefined)).toEqualTypeOf<Promise<RunResponse<unknown>>>();
+    // Returning nothing: no content.
+    const silent = defineWorkflow(async function silent() {});
+    expectTypeOf(run(silent, undefined)).toEqualTypeOf<Promise<RunResponse<undefined>>>();
+    // A workflow typed loosely stays unknown.
+    const loose = (w: WorkflowLike<number>) => run(w, 1);
+    expectTypeOf(loose).returns.toEqualTypeOf<Promise<RunResponse<unknown>>>();
+  });
+});
+
 describe("events", () => {
   it("execute returns a WorkflowStream of WorkflowEvent and run a RunResponse", () => {
     const wf = defineWorkflow(async function* w() {
@@ -111,7 +151,7 @@ describe("events", () => {
     });
     expectTypeOf(execute(wf, undefined)).toEqualTypeOf<WorkflowStream>();
     expectTypeOf(execute(wf, undefined)).toMatchTypeOf<AsyncIterable<WorkflowEvent>>();
-    expectTypeOf(run(wf, undefined)).toEqualTypeOf<Promise<RunResponse>>();
+    expectTypeOf(run(wf, undefined)).toEqualTypeOf<Promise<RunResponse<string>>>();
   });
 
   it("narrows on the event field", () => {

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "kysely";
 import { BuddyError, RunNotRunningError, RunNotSuspendedError } from "../../errors.js";
-import type { PendingWait } from "../../run/run-event.js";
 import type { RunResponse } from "../../run/run-response.js";
 import { encodeStoredValue } from "../state-codec.js";
 import type { StepRecord } from "../step-record.js";
