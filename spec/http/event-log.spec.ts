@@ -1,0 +1,83 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defineWorkflow, execute, recoverRuns } from "buddy-ai";
+import { sqliteStorage } from "buddy-ai/sqlite";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+
+const tokens = defineWorkflow(async function* tokens(_ctx, count: number) {
+  for (let i = 0; i < count; i++) yield `t${i} `;
+});
+
+async function drain(stream: AsyncIterable<{ runId: string; seq?: number }>) {
+  const seqs: number[] = [];
+  let runId = "";
+  for await (const e of stream) {
+    seqs.push(e.seq ?? -1);
+    runId = e.runId;
+  }
+  return { seqs, runId };
+}
+
+describe("the event log (SQLite)", () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), "buddy-log-"));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("keeps every event of a logged run, in order, with the seq it streamed", async () => {
+    const storage = sqliteStorage({ dbFile: join(dir, "log.db") });
+    try {
+      // More events than one batch holds: several batches plus the final save's.
+      const { seqs, runId } = await drain(execute(tokens, 9000, { storage, eventLog: true }));
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      const logged = [];
+      for (let after = 0; ; ) {
+        const page = (await storage.listEvents(runId, { after })) ?? [];
+        if (page.length === 0) break;
+        logged.push(...page);
+        after = page.at(-1)?.seq ?? after;
+      }
+      expect(logged.map((e) => e.seq)).toEqual(seqs);
+      expect(JSON.parse(logged[5]?.data ?? "{}")).toMatchObject({
+        event: "RunResponseContent",
+        content: "t4 ",
+        seq: 6,
+        runId,
+      });
+      expect(logged.at(-1)?.event).toBe("WorkflowCompleted");
+      // A run not asked to log keeps nothing.
+      const plain = await drain(execute(tokens, 3, { storage }));
+      expect(await storage.listEvents(plain.runId)).toEqual([]);
+      // Nothing to recover, and a bad `after` is refused.
+      expect(await recoverRuns({ storage, workflows: [tokens] })).toEqual([]);
+      await expect(storage.listEvents(runId, { after: -1 })).rejects.toThrow(/after/);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it("deletes the logs of runs that ended longer ago than eventRetentionMs", async () => {
+    const dbFile = join(dir, "retention.db");
+    const first = sqliteStorage({ dbFile, eventRetentionMs: 1 });
+    const old = await drain(execute(tokens, 3, { storage: first, eventLog: true }));
+    await first.close();
+    const reader = sqliteStorage({ dbFile });
+    expect((await reader.listEvents(old.runId)).length).toBe(5);
+    await reader.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // A new store prunes when its first logged run starts (then at most every ten minutes).
+    const second = sqliteStorage({ dbFile, eventRetentionMs: 1 });
+    try {
+      const fresh = await drain(execute(tokens, 3, { storage: second, eventLog: true }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await second.listEvents(old.runId)).toEqual([]);
+      expect((await second.listEvents(fresh.runId)).length).toBe(5);
+    } finally {
+      await second.close();
+    }
+  });
+});
