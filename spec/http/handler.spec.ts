@@ -462,3 +462,26 @@ it("toSSEResponse frames any run's stream", async () => {
   expect((await run(greet, { name: "x" })).content).toBe("Hello, x!");
   expect(approval.id).toBe("approval");
 });
+
+it("toSSEResponse: the client going away cancels the run (its finally blocks run)", async () => {
+  const { toSSEResponse } = await import("buddy-ai/http");
+  const { execute } = await import("buddy-ai");
+  let closed = false;
+  const endless = async function* endless() {
+    try {
+      for (let i = 0; ; i++) {
+        yield `t${i} `;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    } finally {
+      closed = true;
+    }
+  };
+  const response = toSSEResponse(execute(endless, undefined));
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const first = await reader.read();
+  expect(new TextDecoder().decode(first.value)).toMatch(/^id: 1\nevent: WorkflowStarted\n/);
+  await reader.cancel();
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(closed).toBe(true);
+});
