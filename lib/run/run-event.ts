@@ -125,6 +125,8 @@ export interface WorkflowErrorEvent extends EventBase {
 export interface WorkflowCancelledEvent extends EventBase {
   readonly event: "WorkflowCancelled";
   readonly reason: string;
+  /** The content streamed before the cancellation (the stored run keeps it too). */
+  readonly content?: unknown;
 }
 
 /**

@@ -312,7 +312,7 @@ function* stamped(
 }
 
 function cancelledEvent(response: RunResponse, reason: string): WorkflowEvent {
-  const { runId, sessionId, workflowId, parentRunId } = response;
+  const { runId, sessionId, workflowId, parentRunId, content } = response;
   return {
     event: "WorkflowCancelled",
     runId,
@@ -321,6 +321,7 @@ function cancelledEvent(response: RunResponse, reason: string): WorkflowEvent {
     parentRunId,
     createdAt: Date.now(),
     reason,
+    content,
   };
 }
 

@@ -144,6 +144,7 @@ describe("cancellation", () => {
         );
         const last = events.at(-1);
         expect(last?.event).toBe("WorkflowCancelled");
+        expect(last).toMatchObject({ content: "x" }); // what was streamed stays
         expect(last?.event === "WorkflowCancelled" ? last.reason : "").toMatch(message);
         expect(error).toBeInstanceOf(AbortError);
         expect((error as Error).message).toMatch(message);
