@@ -43,6 +43,7 @@ export async function* runAgent<Output>(
     if (recorded) return;
     recorded = true;
     options.recordUsage?.(runId, { ...metrics });
+    options.recordMessages?.(runId, conversation);
   };
   let settled = false;
   const durable = durableStepsOf(options);

@@ -61,6 +61,8 @@ export interface AgentCallOptions {
   readonly messages?: readonly Message[];
   /** Receives the run's summed token usage once, when the run ends, under the agent run's id. */
   recordUsage?(callId: string, usage: RunMetrics): void;
+  /** Receives the run's conversation once, when it ends (a workflow's `ctx` keeps it). */
+  recordMessages?(callId: string, messages: readonly Message[]): void;
 }
 
 /**

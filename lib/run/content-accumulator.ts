@@ -1,6 +1,6 @@
+import type { WorkflowContext } from "../workflow/workflow-context.js";
 import type { Logger } from "./logger.js";
 import { isRunEvent, type WorkflowEvent } from "./run-event.js";
-import type { RunMetrics } from "./run-metrics.js";
 import { RunResponse } from "./run-response.js";
 
 /** The ids the runtime stamps on every event of a run. */
@@ -28,7 +28,7 @@ export class ContentAccumulator {
     private readonly workflowName: string,
     ids: RunIds,
     private readonly logger: Logger,
-    private readonly usage: { recordUsage(callId: string, usage: RunMetrics): void },
+    private readonly usage: Pick<WorkflowContext, "recordUsage" | "recordMessages">,
     private readonly response: RunResponse,
   ) {
     this.#ids = ids;
@@ -104,6 +104,7 @@ export class ContentAccumulator {
         return { terminal: false, event: this.#restamp(event) };
       case "RunCompleted":
         this.usage.recordUsage(event.response.runId, event.response.metrics);
+        this.usage.recordMessages(event.response.runId, event.response.messages);
         return { terminal: false, event: this.#restamp(event) };
       case "RunStarted":
       case "RunError":

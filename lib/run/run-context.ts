@@ -7,6 +7,7 @@ import type { WorkflowContext } from "../workflow/workflow-context.js";
 import { drainToResponse } from "./drain.js";
 import { type DurableSteps, durableSteps } from "./durable-steps.js";
 import type { Logger } from "./logger.js";
+import type { Message } from "./message.js";
 import type { RunCancellation } from "./run-cancellation.js";
 import type { PendingWait, WorkflowEvent } from "./run-event.js";
 import type { ParentRun, RunSettings } from "./run-link.js";
@@ -58,6 +59,8 @@ export class RunContext implements WorkflowContext, ParentRun {
   readonly #cancellation: RunCancellation;
   readonly #recorder: RunRecorder;
   readonly #settings: RunSettings;
+  /** Agent calls whose messages the run keeps already. */
+  #withMessages: Set<string> | undefined;
   #counted: Set<string> | undefined;
   #run: WorkflowContext["run"] | undefined;
   #stream: WorkflowContext["stream"] | undefined;
@@ -116,6 +119,13 @@ export class RunContext implements WorkflowContext, ParentRun {
     if (this.#counted.has(callId)) return;
     this.#counted.add(callId);
     addUsage(this.metrics, usage);
+  }
+
+  recordMessages(callId: string, messages: readonly Message[]): void {
+    this.#withMessages ??= new Set();
+    if (this.#withMessages.has(callId)) return;
+    this.#withMessages.add(callId);
+    this.#recorder.addMessages(messages);
   }
 
   get run(): WorkflowContext["run"] {

@@ -2,6 +2,7 @@ import type { SessionRun } from "../session/workflow-storage.js";
 import type { SessionState } from "../workflow/workflow.js";
 import type { LogEnd } from "./event-log.js";
 import type { Logger } from "./logger.js";
+import type { Message } from "./message.js";
 import type { PendingWait } from "./run-event.js";
 import type { ParentRun } from "./run-link.js";
 import type { RunResponse } from "./run-response.js";
@@ -26,6 +27,11 @@ export class RunRecorder {
   /** True when finishing the run writes somewhere (a parent or a store). */
   get persists(): boolean {
     return this.parent !== undefined || this.binding !== undefined;
+  }
+
+  /** An agent call's conversation (prompt, answers, tool calls and results): kept in the run. */
+  addMessages(messages: readonly Message[]): void {
+    this.response.messages.push(...messages);
   }
 
   /** A child run ended: it is stored with this run. */

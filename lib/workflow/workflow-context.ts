@@ -1,3 +1,4 @@
+import type { Message } from "../run/message.js";
 import type { WorkflowEvent } from "../run/run-event.js";
 import type { RunMetrics } from "../run/run-metrics.js";
 import type { RunResponse } from "../run/run-response.js";
@@ -47,6 +48,12 @@ export interface WorkflowContext<S extends Record<string, unknown> = Record<stri
    * given `ctx` as options; usage of agent events forwarded into the stream is added too).
    */
   recordUsage(callId: string, usage: RunMetrics): void;
+  /**
+   * Keeps a model call's conversation (prompt, answers, tool calls and results) in the run's
+   * record (`RunResponse.messages`), once per `callId`: agents given `ctx` call it when they end,
+   * and agent runs forwarded into the stream are kept too.
+   */
+  recordMessages(callId: string, messages: readonly Message[]): void;
   /** Runs `child` in this session (same state object) and resolves its final response. */
   run<I>(child: WorkflowLike<I>, input: I): Promise<RunResponse>;
   /**

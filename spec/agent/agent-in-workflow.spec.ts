@@ -9,6 +9,7 @@ import {
   ModelHTTPError,
   type RunOutcome,
   run,
+  tool,
   type WorkflowEvent,
   type WorkflowStorage,
 } from "buddy-ai";
@@ -16,6 +17,7 @@ import { openai } from "buddy-ai/openai";
 import { sqliteStorage } from "buddy-ai/sqlite";
 import { scriptedModel } from "buddy-ai/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { type OpenAIServer, startOpenAIServer } from "../support/openai-server.js";
 
 let server: OpenAIServer;
@@ -206,6 +208,46 @@ describe("agents inside workflows", () => {
       expect(stored?.status).toBe("completed");
       expect(stored?.content).toBe("Stored.");
       expect(stored?.metrics).toMatchObject({ inputTokens: 7, outputTokens: 2, totalTokens: 9 });
+    } finally {
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("each agent call's messages (prompt, tool calls and results, answer) are kept in the run's record", async () => {
+    const lookup = tool({
+      name: "lookup",
+      description: "Looks an order up.",
+      parameters: z.object({ id: z.string() }),
+      execute: async ({ id }) => `order ${id} shipped`,
+    });
+    const helper = agent({
+      name: "helper",
+      model: scriptedModel([
+        { toolCalls: [{ name: "lookup", args: { id: "7" } }] },
+        "Order 7 has shipped.",
+        "Streamed answer.",
+      ]),
+      tools: [lookup],
+    });
+    const dir = await mkdtemp(join(tmpdir(), "buddy-messages-"));
+    const storage = sqliteStorage({ dbFile: join(dir, "messages.db") });
+    try {
+      const response = await run(
+        async function* support(ctx) {
+          await helper.run("Where is order 7?", ctx); // given ctx
+          yield* helper.stream("Say it again"); // not given ctx: its events are forwarded
+        },
+        undefined,
+        { storage, sessionId: "m" },
+      );
+      const roles = response.messages.map((m) => m.role);
+      expect(roles).toEqual(["user", "assistant", "tool", "assistant", "user", "assistant"]);
+      expect(response.messages[0]).toMatchObject({ role: "user", content: "Where is order 7?" });
+      expect(JSON.stringify(response.messages[2])).toContain("order 7 shipped");
+      expect(response.messages.at(-1)).toMatchObject({ content: "Streamed answer." });
+      const [stored] = await storage.listRuns("m");
+      expect(stored?.messages).toEqual(response.messages);
     } finally {
       await storage.close();
       await rm(dir, { recursive: true, force: true });
