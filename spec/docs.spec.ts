@@ -108,6 +108,7 @@ describe("the README's Examples section", () => {
       env,
       stdio: ["ignore", "pipe", "inherit"],
     });
+    const exited = once(server, "exit");
     let log = "";
     server.stdout.on("data", (chunk: Buffer) => {
       log += chunk.toString();
@@ -136,7 +137,7 @@ describe("the README's Examples section", () => {
       server.kill("SIGTERM");
       await rm(dir, { recursive: true, force: true });
     }
-    const [code] = await once(server, "exit");
+    const [code] = await exited;
     expect(code).toBe(0); // Ctrl-C (or SIGTERM) stops it cleanly
-  }, 40_000);
+  }, 60_000);
 });
