@@ -18,7 +18,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const S = {
   sessionId: null, session: null, runId: null, detail: null, notice: null,
   events: [], lastSeq: 0, live: undefined, status: null, source: null, dirty: false,
-  keys: {},
+  answers: {}, keys: {},
 };
 
 /** The nodes and strings among nested arrays, without the empty values. */
@@ -122,7 +122,7 @@ async function loadRun() {
 
 async function selectRun(runId) {
   stopFollowing();
-  Object.assign(S, { runId, detail: null, notice: null, events: [], lastSeq: 0, live: undefined });
+  Object.assign(S, { runId, detail: null, notice: null, events: [], lastSeq: 0, live: undefined, answers: {} });
   S.status = null;
   renderRun();
   if (!runId) return;
@@ -355,7 +355,9 @@ function stepRow(step) {
 function waitForm(wait, i) {
   const id = "wait-" + i;
   const text = h("textarea", { id, name: wait.name, spellcheck: "false" });
-  text.value = /^approve:/.test(wait.name) ? '{ "approved": true }' : "{}";
+  // What the user typed survives the run panel being drawn again (a refresh, a settled stream).
+  text.value = S.answers[wait.name] ?? (/^approve:/.test(wait.name) ? '{ "approved": true }' : "{}");
+  text.addEventListener("input", () => { S.answers[wait.name] = text.value; });
   const button = h("button", { type: "submit", class: "primary" }, "Resume");
   return h("form", { class: "wait", "data-wait": wait.name, onsubmit: (e) => {
     e.preventDefault();
