@@ -216,8 +216,11 @@ describe.skipIf(browserMissing && process.env.BUDDY_BROWSER !== "required")(
         expect.arrayContaining([expect.stringMatching(/completed\s*research/)]),
       );
       await poll(contentLength).toBeGreaterThan(300);
-      await mkdir(join(root, "docs"), { recursive: true });
-      await page.screenshot({ path: join(root, "docs/inspector.png") });
+      // The README's screenshot: written to tmp/ on every run (so the tests leave the tree
+      // clean), and to docs/ with BUDDY_SCREENSHOT=update.
+      const shot = process.env.BUDDY_SCREENSHOT === "update" ? "docs" : "tmp";
+      await mkdir(join(root, shot), { recursive: true });
+      await page.screenshot({ path: join(root, shot, "inspector.png") });
 
       release();
       await poll(() => page.locator("#run-badge").textContent()).toBe("completed");
