@@ -60,6 +60,15 @@ const crashStyles = [
 ];
 const boundaries = ["start", "inside", "after"] as const;
 
+/**
+ * Waits until a lease taken before now has expired, with a margin: each process tells the
+ * database's time from its own measured offset (Postgres), and those differ by a few ms (more on
+ * a loaded machine).
+ */
+function leaseOver(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, leaseMs + 200));
+}
+
 /** Runs `workflow` with `input` in a process of its own, which kills itself at a step boundary. */
 function crashingRun(
   connection: StoreConnection,
@@ -236,7 +245,7 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
             );
           }
         }
-        await new Promise((resolve) => setTimeout(resolve, leaseMs));
+        await leaseOver();
         const recovered = await recoverRuns({ storage, workflows: durableWorkflows });
         expect(recovered.map((r) => r.runId).sort()).toEqual(crashes.map((c) => c.runId).sort());
         // The same content and state as a run that was never interrupted.
@@ -320,7 +329,7 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
       for (const [i, runId] of runIds.entries()) {
         await crashingRun(connection, durableAsync.name, `twice-${i}`, runId, { log, killAt: 2 });
       }
-      await new Promise((resolve) => setTimeout(resolve, leaseMs));
+      await leaseOver();
       const [a, b] = await Promise.all([
         recoverRuns({ storage, workflows: durableWorkflows }),
         recoverRuns({ storage: handle.open({ leaseMs }), workflows: durableWorkflows }),
@@ -339,7 +348,7 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
       expect((await storage.listSteps(runId)).map((s) => [s.name, s.kind])).toEqual([
         ["helper: model", "model"],
       ]);
-      await new Promise((resolve) => setTimeout(resolve, leaseMs));
+      await leaseOver();
       // Here the model knows only the final answer: a second call of the first turn would get it.
       const model = scriptedModel(["Order 7 has shipped."]);
       agentModel.current = model;
@@ -366,14 +375,14 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
       const input = { log, killAt: 1 };
       await crashingRun(connection, durableAsync.name, "doomed", runId, input);
       for (let i = 0; i < 3; i++) {
-        await new Promise((resolve) => setTimeout(resolve, leaseMs));
+        await leaseOver();
         // A recovering process that dies in the same step again.
         expect(await crashingRun(connection, durableAsync.name, "", "", input, true)).toBe(
           "SIGKILL",
         );
         expect((await storage.getRun(runId))?.status).toBe("running");
       }
-      await new Promise((resolve) => setTimeout(resolve, leaseMs));
+      await leaseOver();
       const [given] = await recoverRuns({ storage, workflows: durableWorkflows, logger: quiet });
       expect(given?.status).toBe("error");
       expect(given?.error).toMatch(/continued 3 times/);
@@ -428,7 +437,7 @@ describe.each(storeFactories)("durable runs: $name", (factory) => {
         log,
         killAt: 1,
       });
-      await new Promise((resolve) => setTimeout(resolve, leaseMs));
+      await leaseOver();
       const changed = defineWorkflow({
         name: "durable-async", // the same workflow, its code changed: another first step
         run: async (ctx) => ctx.step("refund", () => "refunded"),
