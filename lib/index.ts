@@ -67,6 +67,7 @@ export type {
   SuspendedRun,
   WorkflowStorage,
 } from "./session/workflow-storage.js";
+export { configureTracing, type TracingOptions } from "./tracing/configure.js";
 export type {
   WorkflowDefinition,
   WorkflowDefinitionWithInput,

@@ -8,6 +8,7 @@ import type { AgentEvent } from "../run/run-event.js";
 import { addUsage, type RunMetrics } from "../run/run-metrics.js";
 import { RunResponse } from "../run/run-response.js";
 import { Suspension, type WaitOptions } from "../run/run-wait.js";
+import { traceAgent } from "../tracing/agent-trace.js";
 import type { WorkflowContext } from "../workflow/workflow-context.js";
 import type { AgentCallOptions, AgentResponse } from "./agent.js";
 import { AgentConfigError, OutputValidationError, ToolLoopLimitError } from "./agent-errors.js";
@@ -47,6 +48,9 @@ export async function* runAgent<Output>(
   };
   let settled = false;
   const durable = durableStepsOf(options);
+  // The call's spans: only while a tracer provider is registered (else nothing is called).
+  const traced = traceAgent(agentName, spec.model, options);
+  const trace = traced instanceof Promise ? await traced : traced;
 
   yield { event: "RunStarted", ...stamp(), model: spec.model.id };
   try {
@@ -75,7 +79,13 @@ export async function* runAgent<Output>(
         calls.push(...recordedTurn.calls);
         addUsage(metrics, recordedTurn.usage);
       }
-      for await (const chunk of recordedTurn === undefined ? spec.model.stream(request) : []) {
+      const live =
+        recordedTurn === undefined
+          ? trace === undefined
+            ? spec.model.stream(request)
+            : trace.chat(spec.model, request)
+          : [];
+      for await (const chunk of live) {
         if (chunk.type === "text-delta") {
           text += chunk.text;
           // The hot path: one flat literal per delta, no spreads.
@@ -127,7 +137,8 @@ export async function* runAgent<Output>(
         const refusal = refusals[i];
         if (recordedOutcome !== undefined) return Promise.resolve(recordedOutcome);
         if (refusal !== undefined) return Promise.resolve(refused(refusal));
-        return callTool(spec.tools, call, signal);
+        if (trace === undefined) return callTool(spec.tools, call, signal);
+        return trace.tool(call, signal, () => callTool(spec.tools, call, signal));
       });
       for (const pending of outcomes) pending.catch(() => {});
       for (const [i, call] of calls.entries()) {
@@ -176,10 +187,12 @@ export async function* runAgent<Output>(
     }) as AgentResponse<Output>;
     settled = true;
     record();
+    trace?.completed(metrics, content);
     yield { event: "RunCompleted", ...stamp(), content, response };
     return response;
   } catch (error) {
     settled = true;
+    trace?.failed(error, signal.aborted);
     // A wait for approval: the run suspends; this agent run is replayed when it resumes.
     if (error instanceof Suspension) throw error;
     const failure = signal.aborted && !(error instanceof AbortError) ? abortError(signal) : error;
@@ -191,6 +204,7 @@ export async function* runAgent<Output>(
     // The consumer stopped iterating: cancel the model call and tools still in flight.
     if (!settled) controller.abort(new AbortError(`Agent "${agentName}" run was stopped`));
     record();
+    trace?.end();
   }
 }
 

@@ -3,6 +3,7 @@ import { execute } from "../run/execute.js";
 import { newRunId } from "../run/ids.js";
 import { resume } from "../run/resume.js";
 import { checkSessionField } from "../session/session-fields.js";
+import { withIncomingTrace } from "../tracing/incoming.js";
 import { validateInput } from "../workflow/validate-input.js";
 import type { HandlerContext } from "./handler.js";
 import { HttpError, json, readJsonObject } from "./http-answers.js";
@@ -33,11 +34,14 @@ export async function startRun(context: HandlerContext, request: Request): Promi
     }
   }
   const { storage, logger } = context;
+  // A request that carries a `traceparent` gets the run's span in its trace.
   const live =
     context.live.get(runId) ??
-    context.live.start(runId, (signal) =>
-      execute(workflow, input, { storage, sessionId, runId, signal, logger, eventLog: true }),
-    );
+    (await withIncomingTrace(request.headers, () =>
+      context.live.start(runId, (signal) =>
+        execute(workflow, input, { storage, sessionId, runId, signal, logger, eventLog: true }),
+      ),
+    ));
   return answer(context, request, live);
 }
 
@@ -73,8 +77,10 @@ export async function resumeRun(
     );
   }
   const answers = payloads as Record<string, unknown>;
-  const live = context.live.start(runId, (signal) =>
-    resume(workflow, runId, answers, { storage, signal, logger, eventLog: true }),
+  const live = await withIncomingTrace(request.headers, () =>
+    context.live.start(runId, (signal) =>
+      resume(workflow, runId, answers, { storage, signal, logger, eventLog: true }),
+    ),
   );
   return answer(context, request, live);
 }

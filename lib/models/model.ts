@@ -125,6 +125,8 @@ export interface UsageChunk {
 export interface FinishChunk {
   readonly type: "finish";
   readonly reason: string;
+  /** The model that answered, when the provider names another than the one asked for. */
+  readonly model?: string;
 }
 
 /**
@@ -169,6 +171,8 @@ export type ModelChunk = TextDeltaChunk | ToolCallChunk | UsageChunk | FinishChu
 export interface Model {
   /** The model's name as the provider knows it, e.g. `"gpt-4o-mini"`. */
   readonly id: string;
+  /** Who serves it, as traces name it (`gen_ai.provider.name`), e.g. `"openai"`. */
+  readonly provider?: string;
   /**
    * Calls the model once. Text deltas come in order; tool calls come complete. Errors reject the
    * iteration (an aborted `signal` rejects with `AbortError`); stopping the iteration early

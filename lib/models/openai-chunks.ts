@@ -20,8 +20,12 @@ export class ChunkAssembler {
   readonly #calls: PendingCall[] = [];
   #finish: string | undefined;
   #usage: OpenAI.CompletionUsage | undefined;
+  #model: string | undefined;
   /** The first event received, as JSON (for errors about a stream that made no sense). */
   firstEvent: string | undefined;
+
+  /** `requested`: the model asked for (the finish chunk names the one that answered if another). */
+  constructor(private readonly requested?: string) {}
 
   /** Whether a finish reason arrived: a stream that ends without one was cut off. */
   get finished(): boolean {
@@ -36,6 +40,7 @@ export class ChunkAssembler {
   push(chunk: StreamChunk): string | undefined {
     this.firstEvent ??= shorten(JSON.stringify(chunk));
     if (chunk.usage) this.#usage = chunk.usage;
+    this.#model ??= chunk.model;
     if (!Array.isArray(chunk.choices)) {
       if (chunk.usage) return undefined;
       const body = chunk as unknown as Record<string, unknown>;
@@ -61,7 +66,7 @@ export class ChunkAssembler {
     }
     if (this.#usage) out.push({ type: "usage", usage: toMetrics(this.#usage) });
     const fallback = out.length > 0 && out[0]?.type === "tool-call" ? "tool_calls" : "stop";
-    out.push({ type: "finish", reason: this.#finish ?? fallback });
+    out.push(finish(this.#finish ?? fallback, this.#model, this.requested));
     return out;
   }
 
@@ -93,7 +98,10 @@ export class ChunkAssembler {
 }
 
 /** The chunks of a whole (non-streamed) completion. */
-export function completionChunks(completion: OpenAI.Chat.Completions.ChatCompletion): ModelChunk[] {
+export function completionChunks(
+  completion: OpenAI.Chat.Completions.ChatCompletion,
+  requested?: string,
+): ModelChunk[] {
   const out: ModelChunk[] = [];
   const choice = completion.choices[0];
   const text = choice?.message.content ?? choice?.message.refusal;
@@ -104,6 +112,13 @@ export function completionChunks(completion: OpenAI.Chat.Completions.ChatComplet
     out.push({ type: "tool-call", id: call.id || `call_${randomUUID()}`, name, arguments: args });
   }
   if (completion.usage) out.push({ type: "usage", usage: toMetrics(completion.usage) });
-  out.push({ type: "finish", reason: choice?.finish_reason ?? "stop" });
+  out.push(finish(choice?.finish_reason ?? "stop", completion.model, requested));
   return out;
+}
+
+/** The finish chunk, naming the model that answered when it is not the one asked for. */
+function finish(reason: string, model: string | undefined, requested: string | undefined) {
+  return model && model !== requested
+    ? { type: "finish" as const, reason, model }
+    : { type: "finish" as const, reason };
 }

@@ -146,6 +146,7 @@ export const openaiDefaults = Object.freeze({
 type ChatBody = ReturnType<ChatCompletionsModel["body"]>;
 
 class ChatCompletionsModel implements OpenAIModel {
+  readonly provider = "openai";
   #client: OpenAI | undefined;
   /** The client the calls go through: no SDK retries (ours apply), error bodies kept. */
   #caller: OpenAI | undefined;
@@ -295,7 +296,7 @@ class ChatCompletionsModel implements OpenAIModel {
     if (completion.choices.length === 0) {
       throw new EndedEarlyError(shorten(JSON.stringify(completion)));
     }
-    yield* completionChunks(completion);
+    yield* completionChunks(completion, body.model);
   }
 
   /** One attempt at a streamed answer: `timeout` until the response starts, then `idleTimeout`. */
@@ -323,7 +324,7 @@ class ChatCompletionsModel implements OpenAIModel {
       );
       state.headers = true;
       watch.rearm(site.idleTimeout);
-      const assembler = new ChunkAssembler();
+      const assembler = new ChunkAssembler(body.model);
       for await (const chunk of stream) {
         watch.touch();
         const text = assembler.push(chunk);

@@ -3,6 +3,7 @@ import type { WorkflowStorage } from "../session/workflow-storage.js";
 import type { Workflow, WorkflowFn, WorkflowLike } from "../workflow/workflow.js";
 import { drainToResponse } from "./drain.js";
 import type { Logger } from "./logger.js";
+import { suspendedSpanOf } from "./resume.js";
 import type { RunResponse } from "./run-response.js";
 import { runSettings } from "./run-settings.js";
 import { runWorkflow } from "./run-workflow.js";
@@ -70,8 +71,11 @@ export async function recoverRuns(options: RecoverRunsOptions): Promise<RunRespo
       sessionId: stored.sessionId,
       runId: stored.runId,
       adopt: true,
+      recovery: true,
       // A suspended run whose wait timed out: continued with no answers.
-      ...(stored.status === "suspended" ? { resume: true, answers: {} } : {}),
+      ...(stored.status === "suspended"
+        ? { resume: true, answers: {}, suspendedSpan: suspendedSpanOf(stored) }
+        : {}),
     };
     try {
       const stream = new WorkflowStream(() => runWorkflow(workflow, stored.input, settings));

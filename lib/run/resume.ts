@@ -1,5 +1,6 @@
 import { InvalidOptionError, RunIdConflictError, RunNotSuspendedError } from "../errors.js";
 import type { WorkflowStorage } from "../session/workflow-storage.js";
+import { suspendedSpanKey } from "../tracing/run-trace.js";
 import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
 import type { ExecuteOptions } from "./execute-options.js";
 import type { WorkflowEvent } from "./run-event.js";
@@ -88,5 +89,14 @@ async function* resumeRun(
     adopt: true,
     resume: true,
     answers: payloads,
+    suspendedSpan: suspendedSpanOf(stored),
   });
+}
+
+/** The `traceparent` a traced run kept when it suspended (its resumed span links to it). */
+export function suspendedSpanOf(stored: {
+  extraData: Record<string, unknown>;
+}): string | undefined {
+  const traceparent = stored.extraData?.[suspendedSpanKey];
+  return typeof traceparent === "string" ? traceparent : undefined;
 }

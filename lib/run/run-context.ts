@@ -1,6 +1,7 @@
 import { InvalidOptionError } from "../errors.js";
 import type { StepRecord } from "../session/step-record.js";
 import type { SessionRun, WorkflowStorage } from "../session/workflow-storage.js";
+import { type RunTrace, runTraceKey } from "../tracing/run-trace.js";
 import type { StepInfo, StepOptions } from "../workflow/step-options.js";
 import type { SessionState, WorkflowLike } from "../workflow/workflow.js";
 import type { WorkflowContext } from "../workflow/workflow-context.js";
@@ -37,6 +38,8 @@ export interface RunContextFields {
   readonly cancellation: RunCancellation;
   readonly recorder: RunRecorder;
   readonly settings: RunSettings;
+  /** The run's span, when it is traced. */
+  readonly trace: RunTrace | undefined;
 }
 
 /**
@@ -77,6 +80,7 @@ export class RunContext implements WorkflowContext, ParentRun {
   /** Step events waiting to join the run's stream (see {@link takeEvents}). */
   #pending: WorkflowEvent[] | undefined;
   #durable: DurableSteps | undefined;
+  readonly #trace: RunTrace | undefined;
 
   constructor(fields: RunContextFields) {
     this.runId = fields.runId;
@@ -92,6 +96,7 @@ export class RunContext implements WorkflowContext, ParentRun {
     this.#cancellation = fields.cancellation;
     this.#recorder = fields.recorder;
     this.#settings = fields.settings;
+    this.#trace = fields.trace;
     this.#journal = this.binding?.journal?.get(this.runId);
   }
 
@@ -223,6 +228,11 @@ export class RunContext implements WorkflowContext, ParentRun {
         }),
     };
     return this.#durable;
+  }
+
+  /** The run's span when it is traced (its steps, child runs and agents nest under it). */
+  get [runTraceKey](): RunTrace | undefined {
+    return this.#trace;
   }
 
   /** The claimed session: this run's, or its top-level run's for a child run. */

@@ -50,4 +50,8 @@ export interface RunSettings {
   readonly answers?: Readonly<Record<string, unknown>>;
   /** Keep the run's events in the store (see `ExecuteOptions.eventLog`). */
   readonly eventLog?: boolean;
+  /** With `adopt`: continued by `recoverRuns` (its process died, or its wait timed out). */
+  readonly recovery?: boolean;
+  /** With `resume`: the `traceparent` of the suspended run's span, which the new one links to. */
+  readonly suspendedSpan?: string | undefined;
 }

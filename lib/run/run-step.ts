@@ -6,6 +6,7 @@ import {
 } from "../errors.js";
 import type { StepRecord, StepWrite } from "../session/step-record.js";
 import type { SessionRun } from "../session/workflow-storage.js";
+import { runTraceOf } from "../tracing/run-trace.js";
 import type { StepInfo, StepOptions } from "../workflow/step-options.js";
 import { pause } from "./pause.js";
 import type { WorkflowEvent } from "./run-event.js";
@@ -58,54 +59,67 @@ export async function runStep<T>(
     return recorded.output as T;
   }
   const { attempts, backoffMs } = options === undefined ? noRetry : retryOf(name, options);
-  const startedAt = Date.now();
-  const started = performance.now();
-  host.emit(stepStarted(host, startedAt, name));
-  let output: T | undefined;
-  let failure: unknown;
-  let failed = false;
-  for (let attempt = 1; ; attempt++) {
+  // A traced run's context carries its span: a live step gets one under it.
+  const span = runTraceOf(host)?.step(name, seq);
+  try {
+    const startedAt = Date.now();
+    const started = performance.now();
+    host.emit(stepStarted(host, startedAt, name));
+    let output: T | undefined;
+    let failure: unknown;
+    let failed = false;
+    for (let attempt = 1; ; attempt++) {
+      if (host.aborted) host.signal.throwIfAborted();
+      try {
+        const info = new Attempt(host, attempt, seq);
+        const result = span === undefined ? fn(info) : span.call(fn, info);
+        // A plain value needs no await (most steps' functions are synchronous or return one).
+        output = isThenable(result) ? await result : result;
+        failed = false;
+        break;
+      } catch (error) {
+        failed = true;
+        failure = error;
+        if (attempt >= attempts || host.aborted) break;
+        span?.retry(attempt, error);
+        await pause(backoffMs * 2 ** (attempt - 1), host.signal);
+      }
+    }
+    // A step cut short by the run's cancellation did not end: replay runs it again.
     if (host.aborted) host.signal.throwIfAborted();
-    try {
-      const result = fn(new Attempt(host, attempt, seq));
-      // A plain value needs no await (most steps' functions are synchronous or return one).
-      output = isThenable(result) ? await result : result;
-      failed = false;
-      break;
-    } catch (error) {
-      failed = true;
-      failure = error;
-      if (attempt >= attempts || host.aborted) break;
-      await pause(backoffMs * 2 ** (attempt - 1), host.signal);
+    const endedAt = Date.now();
+    const error = failed ? describeError(failure) : undefined;
+    const binding = host.binding;
+    if (binding?.recordStep !== undefined) {
+      try {
+        await binding.recordStep({
+          runId: host.runId,
+          seq,
+          name,
+          kind: "step",
+          status: failed ? "error" : "completed",
+          output: failed ? undefined : output,
+          error,
+          startedAt,
+          endedAt,
+        });
+      } catch (error) {
+        // A run that lost its claim stops (its signal aborts its other work).
+        if (error instanceof LeaseLostError) host.abort(error);
+        throw error;
+      }
     }
-  }
-  // A step cut short by the run's cancellation did not end: replay runs it again.
-  if (host.aborted) host.signal.throwIfAborted();
-  const endedAt = Date.now();
-  const error = failed ? describeError(failure) : undefined;
-  const binding = host.binding;
-  if (binding?.recordStep !== undefined) {
-    try {
-      await binding.recordStep({
-        runId: host.runId,
-        seq,
-        name,
-        kind: "step",
-        status: failed ? "error" : "completed",
-        output: failed ? undefined : output,
-        error,
-        startedAt,
-        endedAt,
-      });
-    } catch (error) {
-      // A run that lost its claim stops (its signal aborts its other work).
-      if (error instanceof LeaseLostError) host.abort(error);
-      throw error;
+    host.emit(stepCompleted(host, endedAt, name, performance.now() - started, error?.message));
+    if (failed) throw failure;
+    span?.end(undefined);
+    return output as T;
+  } catch (error) {
+    if (span !== undefined) {
+      if (host.aborted) span.cancelled(error);
+      else span.end(error);
     }
+    throw error;
   }
-  host.emit(stepCompleted(host, endedAt, name, performance.now() - started, error?.message));
-  if (failed) throw failure;
-  return output as T;
 }
 
 /** `StepStarted`, with the run's ids (and its parent's, for a child run). */

@@ -1,5 +1,6 @@
 import { AbortError, InvalidOptionError, LeaseLostError } from "../errors.js";
 import { checkSessionField } from "../session/session-fields.js";
+import { type RunTrace, runTraceOf, suspendedSpanKey, traceRun } from "../tracing/run-trace.js";
 import { validateInput } from "../workflow/validate-input.js";
 import type { Workflow } from "../workflow/workflow.js";
 import { ContentAccumulator, type ContentStep } from "./content-accumulator.js";
@@ -89,6 +90,12 @@ async function* runEvents(
   // With a store, `WorkflowStarted` waits for the session: the run is then recorded (a reader
   // that sees it can find the run), and a continued run's events count on from its stored `seq`.
   let startedOut = parent !== undefined || settings.storage === undefined;
+  // The run's span: only while a tracer provider is registered (else nothing is called).
+  let trace: RunTrace | undefined;
+  if (parent === undefined) {
+    const traced = traceRun(ids, workflow.name, input, settings);
+    trace = traced instanceof Promise ? await traced : traced;
+  } else trace = runTraceOf(parent)?.child(ids, workflow.name, input);
 
   try {
     if (startedOut) yield log?.stamp(started) ?? started;
@@ -106,6 +113,7 @@ async function* runEvents(
     }
     if (session.stored !== undefined) {
       ended = true;
+      trace?.stored(session.stored.status);
       for await (const event of storedTerminal(session.stored)) yield log?.stamp(event) ?? event;
       return;
     }
@@ -125,10 +133,16 @@ async function* runEvents(
       cancellation,
       recorder,
       settings,
+      trace,
     });
     content = new ContentAccumulator(workflow.name, ids, logger, ctx, response);
     cancellation.throwIfAborted();
-    source = toWorkflowSource(workflow.run(ctx, parsed));
+    if (trace !== undefined && ctx.replaying) trace.replayed();
+    if (trace === undefined) source = toWorkflowSource(workflow.run(ctx, parsed));
+    else {
+      // The workflow function runs, and its iterator resumes, with the run's span active.
+      source = trace.source(toWorkflowSource(trace.call(workflow.run, workflow, ctx, parsed)));
+    }
     // Racing each await against the abort costs a promise per item: only when a signal can fire.
     const racer = cancellation.cancellable ? cancellation.whenAborted() : undefined;
     let step: ContentStep | undefined;
@@ -217,6 +231,7 @@ async function* runEvents(
       session.commit?.(ctx.sessionState);
     }
     ended = true;
+    trace?.completed(response.content);
     yield completed;
   } catch (error) {
     if (ended) throw error;
@@ -227,7 +242,10 @@ async function* runEvents(
     }
     if (error instanceof Suspension) {
       // A child run's wait suspends its top-level run: the parent's runtime handles it.
-      if (parent !== undefined) throw error;
+      if (parent !== undefined) {
+        trace?.suspended(error.waits);
+        throw error;
+      }
       // The workflow function stays where it waits: a resume replays it from the top. What it
       // started beside the wait (steps, answered waits) is journaled first.
       await ctx?.settled();
@@ -245,7 +263,10 @@ async function* runEvents(
         content: response.content,
         response,
       };
+      // A resumed run's span links to this one's: the store keeps its id with the run.
+      if (trace !== undefined) response.extraData[suspendedSpanKey] = trace.traceparent;
       await recorder.finish(undefined, error.waits, await log?.close(suspended));
+      trace?.suspended(error.waits);
       yield suspended;
       // A resume whose answer was refused: the run waits still, and the resume fails.
       if (error.cause !== undefined) throw error.cause;
@@ -261,6 +282,7 @@ async function* runEvents(
       response.content = content?.final(undefined);
       const cancelled = cancelledEvent(response, abort.message);
       await recorder.finishQuietly(await log?.close(cancelled));
+      trace?.failed(abort, true);
       yield cancelled;
       throw abort;
     }
@@ -277,6 +299,7 @@ async function* runEvents(
       errorName: error instanceof Error ? error.name : typeof error,
     };
     await recorder.finishQuietly(await log?.close(failed));
+    trace?.failed(error, false);
     yield failed;
     throw error;
   } finally {
@@ -291,6 +314,7 @@ async function* runEvents(
       // Not streamed (nobody reads on), but logged: a reader elsewhere sees how it ended.
       const cancelled = cancelledEvent(response, response.error);
       await recorder.finishQuietly(await log?.close(cancelled));
+      trace?.failed(response.error, true);
     }
   }
 }
