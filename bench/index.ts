@@ -4,6 +4,7 @@ import { main as durableSteps } from "./durable-steps.js";
 import { main as eventLog } from "./event-log.js";
 import { main as postgresSession } from "./postgres-session.js";
 import { main as sqliteSession } from "./sqlite-session.js";
+import { main as tracing } from "./tracing.js";
 import { main as workflowStream } from "./workflow-stream.js";
 
 const benches: [string, () => Promise<void>][] = [
@@ -13,6 +14,7 @@ const benches: [string, () => Promise<void>][] = [
   ["durable-steps", durableSteps],
   ["event-log", eventLog],
   ["agent-overhead", agentOverhead],
+  ["tracing", tracing],
 ];
 const only = process.argv[2];
 for (const [name, bench] of benches) {
