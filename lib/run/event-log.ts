@@ -30,15 +30,23 @@ export interface LogEnd {
  */
 export class RunEventLog {
   #seq = 0;
-  /** Events stamped before the session opened (it decides whether they are logged). */
-  #early: WorkflowEvent[] | undefined = [];
+  /**
+   * Events stamped before the session opened (it decides whether they are logged); none kept
+   * for a run that cannot log (no `eventLog`, and not a continued run that may have logged).
+   */
+  #early: WorkflowEvent[] | undefined;
   #pending: WorkflowEvent[] = [];
   #inFlight = 0;
   #flushing: Promise<void> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #run: SessionRun | undefined;
 
-  constructor(private readonly logger: Logger) {}
+  constructor(
+    private readonly logger: Logger,
+    mayLog: boolean,
+  ) {
+    if (mayLog) this.#early = [];
+  }
 
   /** Gives `event` its `seq` and logs it when the run keeps a log. */
   stamp<E extends WorkflowEvent>(event: E): E {
@@ -76,10 +84,16 @@ export class RunEventLog {
    * Stamps the run's terminal event (when given) and hands over what the final save writes: the
    * last `seq`, and the events not logged yet (after any batch in flight landed or failed).
    */
-  async close(terminal?: WorkflowEvent): Promise<LogEnd> {
+  close(terminal?: WorkflowEvent): LogEnd | Promise<LogEnd> {
     if (terminal !== undefined) this.stamp(terminal);
+    // A run that keeps no log has nothing to wait for: no promise per run.
+    if (this.#run === undefined) return { eventSeq: this.#seq };
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    return this.#closeLog();
+  }
+
+  async #closeLog(): Promise<LogEnd> {
     await this.#flushing;
     const rest = this.#pending;
     this.#pending = [];

@@ -77,7 +77,10 @@ async function* runEvents(
   let ended = false;
   // A top-level run numbers its events (and logs them when it keeps a log); a child's events
   // are numbered as they reach the top-level stream.
-  const log = parent === undefined ? new RunEventLog(logger) : undefined;
+  const log =
+    parent === undefined
+      ? new RunEventLog(logger, settings.eventLog === true || settings.adopt === true)
+      : undefined;
   const started: WorkflowEvent = {
     event: "WorkflowStarted",
     runId,
@@ -224,7 +227,8 @@ async function* runEvents(
       content: response.content,
       response,
     };
-    const logEnd = await log?.close(completed);
+    const closing = log?.close(completed);
+    const logEnd = closing instanceof Promise ? await closing : closing;
     if (recorder.persists) await recorder.finish(ctx.sessionState, undefined, logEnd);
     else {
       recorder.stampDuration();
