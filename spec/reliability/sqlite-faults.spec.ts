@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { execFileSync, spawn } from "node:child_process";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -15,6 +15,21 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { settle } from "../session/conformance-support.js";
 
 const quiet = { warn: () => {}, debug: () => {} };
+
+/**
+ * Makes `path` read-only for this process, and gives a function that undoes it. Root ignores
+ * file modes, so as root the file or directory is made immutable (`chattr +i`) instead.
+ */
+async function readOnly(path: string, mode: number): Promise<() => Promise<void>> {
+  if (process.getuid?.() === 0) {
+    execFileSync("chattr", ["+i", path]);
+    return async () => {
+      execFileSync("chattr", ["-i", path]);
+    };
+  }
+  await chmod(path, mode);
+  return () => chmod(path, 0o755);
+}
 
 describe("SQLite under faults", () => {
   let dir: string;
@@ -87,6 +102,43 @@ describe("SQLite under faults", () => {
     expect(String(second.error)).toContain(underAFile);
     expect((second.error as Error).cause).toBeDefined();
     await nowhere.close();
+  });
+
+  it("a read-only file and a read-only directory: StorageConfigError naming the file and what to do", async () => {
+    const hello = async () => "hello";
+    const file = join(dir, "kept.db");
+    const writable = sqliteStorage({ dbFile: file });
+    await run(hello, undefined, { storage: writable, sessionId: "s", logger: quiet });
+    await writable.close();
+    const undoFile = await readOnly(file, 0o444);
+    try {
+      const locked = sqliteStorage({ dbFile: file });
+      const refused = await settle(
+        run(hello, undefined, { storage: locked, sessionId: "s", logger: quiet }),
+      );
+      expect(refused.error).toBeInstanceOf(StorageConfigError);
+      expect(String(refused.error)).toContain(file);
+      expect(String(refused.error)).toMatch(/read-only: give this process write access/);
+      await locked.close();
+    } finally {
+      await undoFile();
+    }
+    const folder = join(dir, "locked");
+    await mkdir(folder);
+    const undoFolder = await readOnly(folder, 0o555);
+    try {
+      const inside = join(folder, "new.db");
+      const nowhere = sqliteStorage({ dbFile: inside });
+      const refused = await settle(
+        run(hello, undefined, { storage: nowhere, sessionId: "s", logger: quiet }),
+      );
+      expect(refused.error).toBeInstanceOf(StorageConfigError);
+      expect(String(refused.error)).toContain(inside);
+      expect(String(refused.error)).toMatch(/may create and write files in its directory/);
+      await nowhere.close();
+    } finally {
+      await undoFolder();
+    }
   });
 
   it("a writer stopped inside its transaction: SessionBusyError within busyTimeoutMs, then runs go on", async () => {
