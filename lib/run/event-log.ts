@@ -1,4 +1,4 @@
-import { type EventBatch, packEvents } from "../session/event-batch.js";
+import { type EventBatch, EventPacker } from "../session/event-batch.js";
 import type { SessionRun } from "../session/workflow-storage.js";
 import type { Logger } from "./logger.js";
 import type { WorkflowEvent } from "./run-event.js";
@@ -18,15 +18,15 @@ const batchSize = 4096;
 export interface LogEnd {
   /** The `seq` of the run's last event. */
   readonly eventSeq: number;
-  /** The events not logged yet, the terminal one last (only for a run that keeps a log). */
-  readonly events?: EventBatch;
+  /** The batches not logged yet, the terminal event last (only for a run that keeps a log). */
+  readonly events?: readonly EventBatch[];
 }
 
 /**
  * The events of one top-level run: stamps each with its `seq` (counting on from where a
- * continued run stopped) and, for a run that keeps a log, writes them to the store in batches
- * (every {@link flushMs} ms or {@link batchSize} events, never one per token), the last batch
- * with the run's final save.
+ * continued run stopped) and, for a run that keeps a log, packs them as they come and writes
+ * them to the store in batches (every {@link flushMs} ms or {@link batchSize} events, never one
+ * per token), the last batch with the run's final save.
  */
 export class RunEventLog {
   #seq = 0;
@@ -35,7 +35,9 @@ export class RunEventLog {
    * for a run that cannot log (no `eventLog`, and not a continued run that may have logged).
    */
   #early: WorkflowEvent[] | undefined;
-  #pending: WorkflowEvent[] = [];
+  readonly #packer = new EventPacker();
+  /** Batches made but not written yet (a write failed): written first, next time. */
+  #unwritten: EventBatch[] = [];
   #inFlight = 0;
   #flushing: Promise<void> | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -76,13 +78,13 @@ export class RunEventLog {
 
   /** Resolves once the log is no more than {@link logWindow} events behind; undefined when it is. */
   caughtUp(): Promise<void> | undefined {
-    if (this.#pending.length + this.#inFlight <= logWindow) return undefined;
+    if (this.#packer.size + this.#inFlight <= logWindow) return undefined;
     return (this.#flushing ?? this.#flush()) as Promise<void>;
   }
 
   /**
    * Stamps the run's terminal event (when given) and hands over what the final save writes: the
-   * last `seq`, and the events not logged yet (after any batch in flight landed or failed).
+   * last `seq`, and the batches not logged yet (after any batch in flight landed or failed).
    */
   close(terminal?: WorkflowEvent): LogEnd | Promise<LogEnd> {
     if (terminal !== undefined) this.stamp(terminal);
@@ -95,17 +97,15 @@ export class RunEventLog {
 
   async #closeLog(): Promise<LogEnd> {
     await this.#flushing;
-    const rest = this.#pending;
-    this.#pending = [];
-    const eventSeq = this.#seq;
-    return this.#run === undefined || rest.length === 0
-      ? { eventSeq }
-      : { eventSeq, events: packEvents(rest) };
+    const last = this.#packer.take();
+    const events = last === undefined ? this.#unwritten : [...this.#unwritten, last];
+    this.#unwritten = [];
+    return events.length === 0 ? { eventSeq: this.#seq } : { eventSeq: this.#seq, events };
   }
 
   #push(event: WorkflowEvent): void {
-    this.#pending.push(event);
-    if (this.#pending.length >= batchSize) {
+    this.#packer.add(event);
+    if (this.#packer.size >= batchSize) {
       if (this.#flushing === undefined) this.#flush();
     } else if (this.#timer === undefined) {
       this.#timer = setTimeout(() => this.#flush(), flushMs);
@@ -117,28 +117,34 @@ export class RunEventLog {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const run = this.#run;
-    if (this.#flushing !== undefined || run === undefined || this.#pending.length === 0) {
-      return this.#flushing;
-    }
-    const batch = this.#pending;
-    this.#pending = [];
-    this.#inFlight = batch.length;
-    this.#flushing = Promise.resolve()
-      .then(() => run.appendEvents?.(packEvents(batch)))
-      .catch((error: unknown) => {
-        // Kept for the next batch (or the final save): a reader sees them a little later.
-        this.#pending = batch.concat(this.#pending);
-        const message = error instanceof Error ? error.message : String(error);
-        this.logger.warn(`Could not log events of run ${batch[0]?.runId}: ${message}`);
-      })
-      .finally(() => {
-        this.#inFlight = 0;
-        this.#flushing = undefined;
-        if (this.#pending.length > 0 && this.#timer === undefined) {
-          this.#timer = setTimeout(() => this.#flush(), flushMs);
-          this.#timer.unref?.();
+    if (this.#flushing !== undefined || run === undefined) return this.#flushing;
+    const inFlight = this.#packer.size;
+    const made = this.#packer.take();
+    const batches = made === undefined ? this.#unwritten : [...this.#unwritten, made];
+    this.#unwritten = [];
+    if (batches.length === 0) return undefined;
+    this.#inFlight = inFlight;
+    this.#flushing = (async () => {
+      for (const [i, batch] of batches.entries()) {
+        try {
+          await run.appendEvents?.(batch);
+        } catch (error) {
+          // Kept for the next flush (or the final save): a reader sees them a little later.
+          this.#unwritten = [...batches.slice(i), ...this.#unwritten];
+          const message = error instanceof Error ? error.message : String(error);
+          this.logger.warn(`Could not log events of a run: ${message}`);
+          return;
         }
-      });
+      }
+    })().finally(() => {
+      this.#inFlight = 0;
+      this.#flushing = undefined;
+      const waiting = this.#packer.size > 0 || this.#unwritten.length > 0;
+      if (waiting && this.#timer === undefined) {
+        this.#timer = setTimeout(() => this.#flush(), flushMs);
+        this.#timer.unref?.();
+      }
+    });
     return this.#flushing;
   }
 }

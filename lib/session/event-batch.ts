@@ -39,14 +39,25 @@ interface Deltas {
 
 type Packed = WorkflowEvent | Deltas;
 
-/** Packs `events` (each stamped with `seq`, in order) into one batch. */
-export function packEvents(events: readonly WorkflowEvent[]): EventBatch {
-  const packed: Packed[] = [];
-  let deltas: Deltas | undefined;
-  let lastSeq = 0;
-  for (const e of events) {
+/**
+ * Packs events as they come (each stamped with `seq`, in order): a text delta keeps only its
+ * content and time, so a run's log holds no event objects between batches.
+ */
+export class EventPacker {
+  #packed: Packed[] = [];
+  #deltas: Deltas | undefined;
+  #lastSeq = 0;
+  #count = 0;
+
+  /** How many events wait in the batch. */
+  get size(): number {
+    return this.#count;
+  }
+
+  add(e: WorkflowEvent): void {
     const seq = e.seq ?? 0;
-    lastSeq = seq;
+    this.#lastSeq = seq;
+    this.#count++;
     if (
       e.event === "RunResponseContent" &&
       typeof e.content === "string" &&
@@ -54,20 +65,38 @@ export function packEvents(events: readonly WorkflowEvent[]): EventBatch {
       e.agentRunId === undefined &&
       e.agentName === undefined
     ) {
+      let deltas = this.#deltas;
       if (deltas === undefined || deltas.d[0] + deltas.c.length !== seq) {
         deltas = { d: [seq, e.runId, e.sessionId, e.workflowId], t: [], c: [] };
-        packed.push(deltas);
+        this.#deltas = deltas;
+        this.#packed.push(deltas);
       }
       const { t } = deltas;
       if (t[t.length - 2] === e.createdAt) t[t.length - 1] = (t[t.length - 1] as number) + 1;
       else t.push(e.createdAt, 1);
       deltas.c.push(e.content);
-      continue;
+      return;
     }
-    deltas = undefined;
-    packed.push(e);
+    this.#deltas = undefined;
+    this.#packed.push(e);
   }
-  return { lastSeq, data: toJson(packed), createdAt: Date.now() };
+
+  /** The events added since the last `take`, as one batch; undefined when there are none. */
+  take(): EventBatch | undefined {
+    if (this.#count === 0) return undefined;
+    const batch = { lastSeq: this.#lastSeq, data: toJson(this.#packed), createdAt: Date.now() };
+    this.#packed = [];
+    this.#deltas = undefined;
+    this.#count = 0;
+    return batch;
+  }
+}
+
+/** Packs `events` (each stamped with `seq`, in order) into one batch. */
+export function packEvents(events: readonly WorkflowEvent[]): EventBatch {
+  const packer = new EventPacker();
+  for (const e of events) packer.add(e);
+  return packer.take() ?? { lastSeq: 0, data: "[]", createdAt: Date.now() };
 }
 
 /** The events of a packed batch with `seq` above `after`, each as its own JSON text. */

@@ -93,7 +93,7 @@ export interface RunOutcome {
   /** The `seq` of the run's last event, so a resumed run counts on from it. */
   readonly eventSeq?: number;
   /** The run's last logged events (its terminal event among them), saved with the outcome. */
-  readonly events?: EventBatch;
+  readonly events?: readonly EventBatch[];
 }
 
 /**

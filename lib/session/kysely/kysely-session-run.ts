@@ -177,7 +177,7 @@ export class KyselySessionRun implements SessionRun {
     const events =
       outcome.events === undefined || !this.logsEvents
         ? undefined
-        : [eventRow(runId, outcome.events)];
+        : outcome.events.map((batch) => eventRow(runId, batch));
     return encodedState === undefined
       ? { sessionId, runId, owner, run, children, events }
       : {
