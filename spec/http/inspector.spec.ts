@@ -268,7 +268,11 @@ describe.skipIf(browserMissing && process.env.BUDDY_BROWSER !== "required")(
         total: 12,
         question: "Refund this order?",
       });
-      await page.getByLabel("Answer for approval (JSON)").fill('{ "approved": true }');
+      // As a person would: once the page has caught up with the run's events.
+      await poll(() => page.locator("#run-events").textContent()).toContain("WorkflowSuspended");
+      const answer = page.getByLabel("Answer for approval (JSON)");
+      await answer.fill('{ "approved": true }');
+      await poll(() => answer.inputValue()).toBe('{ "approved": true }');
       await page.getByRole("button", { name: "Resume" }).click();
       await poll(() => page.locator("#run-badge").textContent()).toBe("completed");
       expect(await page.locator("#run-content").textContent()).toBe(
