@@ -1,9 +1,10 @@
-import type { Insertable } from "kysely";
+import type { Insertable, Kysely } from "kysely";
 import { type EventBatch, packEvents, unpackEvents } from "../event-batch.js";
 import type { StoredEvent } from "../stored-event.js";
 import type { EventTable } from "./event-table.js";
 import { toNumber } from "./session-table.js";
 import type { StoreContext } from "./store-context.js";
+import type { StoreDatabase } from "./store-tables.js";
 
 /** The row of a batch of top-level run `rootRunId`'s events. */
 export function eventRow(rootRunId: string, batch: EventBatch): Insertable<EventTable> {
@@ -52,12 +53,13 @@ export async function listEvents(
   return events;
 }
 
-/** The highest `seq` logged for `runId`, or undefined when it logged nothing. */
+/** The highest `seq` logged for `runId`, or undefined when it logged nothing (`db`: or a transaction). */
 export async function lastLoggedSeq(
   store: StoreContext,
   runId: string,
+  db: Kysely<StoreDatabase> = store.db,
 ): Promise<number | undefined> {
-  const { db, tables } = store;
+  const { tables } = store;
   const row = await db
     .selectFrom(tables.events)
     .select("seq")
@@ -103,15 +105,9 @@ export async function requestCancel(
       .returning(["session_id", "workflow_id", "event_seq"])
       .executeTakeFirst();
     if (run === undefined) return undefined;
-    const last = await trx
-      .selectFrom(tables.events)
-      .select("seq")
-      .where("root_run_id", "=", runId)
-      .orderBy("seq", "desc")
-      .limit(1)
-      .executeTakeFirst();
+    const last = await lastLoggedSeq(store, runId, trx);
     if (last !== undefined) {
-      const seq = Math.max(toNumber(last.seq), toNumber(run.event_seq ?? 0)) + 1;
+      const seq = Math.max(last, toNumber(run.event_seq ?? 0)) + 1;
       const event = {
         event: "WorkflowCancelled" as const,
         runId,

@@ -130,26 +130,19 @@ export class KyselyStorage implements WorkflowStorage {
     const { db, tables } = await this.#open();
     this.#active.history.forget(sessionId);
     await db.transaction().execute(async (trx) => {
-      await trx
-        .deleteFrom(tables.steps)
-        .where("root_run_id", "in", (eb) =>
-          eb
-            .selectFrom(tables.runs)
-            .select("run_id")
-            .where("session_id", "=", sessionId)
-            .where("parent_run_id", "is", null),
-        )
-        .execute();
-      await trx
-        .deleteFrom(tables.events)
-        .where("root_run_id", "in", (eb) =>
-          eb
-            .selectFrom(tables.runs)
-            .select("run_id")
-            .where("session_id", "=", sessionId)
-            .where("parent_run_id", "is", null),
-        )
-        .execute();
+      // The journals and event logs are keyed by the session's top-level runs.
+      for (const table of [tables.steps, tables.events] as const) {
+        await trx
+          .deleteFrom(table)
+          .where("root_run_id", "in", (eb) =>
+            eb
+              .selectFrom(tables.runs)
+              .select("run_id")
+              .where("session_id", "=", sessionId)
+              .where("parent_run_id", "is", null),
+          )
+          .execute();
+      }
       await trx.deleteFrom(tables.runs).where("session_id", "=", sessionId).execute();
       await trx.deleteFrom(tables.sessions).where("session_id", "=", sessionId).execute();
     });
