@@ -148,3 +148,11 @@ export class RunEventLog {
     return this.#flushing;
   }
 }
+
+/** The events of `events`, numbered when the run numbers its events. */
+export function* stamped(
+  log: RunEventLog | undefined,
+  events: readonly WorkflowEvent[],
+): Generator<WorkflowEvent> {
+  for (const event of events) yield log?.stamp(event) ?? event;
+}

@@ -1,10 +1,9 @@
-import { AbortError, InvalidOptionError, LeaseLostError } from "../errors.js";
-import { checkSessionField } from "../session/session-fields.js";
+import { AbortError, LeaseLostError } from "../errors.js";
 import { type RunTrace, runTraceOf, suspendedSpanKey, traceRun } from "../tracing/run-trace.js";
 import { validateInput } from "../workflow/validate-input.js";
 import type { Workflow } from "../workflow/workflow.js";
 import { ContentAccumulator, type ContentStep } from "./content-accumulator.js";
-import { RunEventLog } from "./event-log.js";
+import { RunEventLog, stamped } from "./event-log.js";
 import { newRunId, newSessionId } from "./ids.js";
 import { aborted, RunCancellation } from "./run-cancellation.js";
 import { RunContext } from "./run-context.js";
@@ -12,6 +11,7 @@ import type { WorkflowEvent } from "./run-event.js";
 import type { RunSettings } from "./run-link.js";
 import { RunRecorder } from "./run-recorder.js";
 import { RunResponse } from "./run-response.js";
+import { checkSettings } from "./run-settings.js";
 import { Suspension } from "./run-wait.js";
 import { openSession } from "./session-binding.js";
 import { storedTerminal } from "./stored-terminal.js";
@@ -331,14 +331,6 @@ function returnedContent(value: unknown): ContentStep {
   return { terminal: true, content: value instanceof RunResponse ? value.content : value };
 }
 
-/** The events of `events`, numbered when the run numbers its events. */
-function* stamped(
-  log: RunEventLog | undefined,
-  events: readonly WorkflowEvent[],
-): Generator<WorkflowEvent> {
-  for (const event of events) yield log?.stamp(event) ?? event;
-}
-
 function cancelledEvent(response: RunResponse, reason: string): WorkflowEvent {
   const { runId, sessionId, workflowId, parentRunId, content } = response;
   return {
@@ -351,25 +343,4 @@ function cancelledEvent(response: RunResponse, reason: string): WorkflowEvent {
     reason,
     content,
   };
-}
-
-/** Refuses options no run can take, before anything is claimed or written. */
-function checkSettings(settings: RunSettings): void {
-  const { historyLimit, runId, parent, sessionId } = settings;
-  // A store checks every id it keeps; without one, a session id is still checked like them.
-  if (parent === undefined && sessionId !== undefined && settings.storage === undefined) {
-    checkSessionField("sessionId", sessionId);
-  }
-  if (parent === undefined && runId !== undefined) {
-    if (typeof runId !== "string" || runId === "" || runId.includes("/")) {
-      throw new InvalidOptionError(
-        `runId must be a non-empty string without "/" (child runs' ids add "/" and a number), got ${JSON.stringify(runId)}`,
-      );
-    }
-  }
-  if (!Number.isInteger(historyLimit) || historyLimit < 0) {
-    throw new InvalidOptionError(
-      `historyLimit must be a whole number ≥ 0 (how many earlier runs ctx.history holds), got ${historyLimit}`,
-    );
-  }
 }
