@@ -7,64 +7,24 @@
  * turns, every worker starting a round at once after a GC (bench/support/measure.ts). Prints µs
  * per run with one worker, and runs/s with 1 and with 4 workers.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { join } from "node:path";
 import { postgresStorage } from "buddy-ai/postgres";
 import pg from "pg";
 import { startTestPostgres } from "../spec/support/postgres-server.js";
 import { convert, type Figure, interleave, report } from "./support/measure.js";
+import { startWorker } from "./support/worker-process.js";
 
 /** Schemas of the two sides' tables: the store's own, and the baseline's minimal ones. */
 const schemas = { ours: "bench_ours", baseline: "bench_baseline" } as const;
-const root = join(import.meta.dirname, "..");
-
-interface Worker {
-  readonly child: ChildProcessWithoutNullStreams;
-  /** Writes `command` and resolves at the worker's next line `reply`. */
-  send(command: string | undefined, reply: string): Promise<void>;
-}
-
-function startWorker(url: string, sessionId: string, runs: number): Worker {
-  const task = JSON.stringify({ url, schemas, sessionId, runs });
-  const script = join(root, "bench", "postgres-session-worker.ts");
-  const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", script, task], {
-    // The workers import the built package, as this process does.
-    cwd: root,
-    env: { ...process.env, TSX_TSCONFIG_PATH: join(root, "tsconfig.bench.json") },
-  });
-  const waiting: { text: string; resolve: () => void }[] = [];
-  let log = "";
-  let pending = "";
-  child.stdout.setEncoding("utf8");
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk: string) => {
-    log += chunk;
-  });
-  child.stdout.on("data", (chunk: string) => {
-    const lines = (pending + chunk).split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      const at = waiting.findIndex((w) => w.text === line);
-      if (at >= 0) waiting.splice(at, 1)[0]?.resolve();
-    }
-  });
-  child.once("exit", (code) => {
-    if (code !== 0) console.error(`bench worker exited with ${code}:\n${log}`);
-  });
-  return {
-    child,
-    send: (command, text) => {
-      const reply = new Promise<void>((resolve) => waiting.push({ text, resolve }));
-      if (command !== undefined) child.stdin.write(`${command}\n`);
-      return reply;
-    },
-  };
-}
 
 /** µs per run (per worker) of `workers` processes, `count` rounds of `runs` runs each. */
 async function rounds(url: string, workers: number, runs: number, count: number) {
   const pool = Array.from({ length: workers }, (_, i) =>
-    startWorker(url, `w${workers}-${i}`, runs),
+    startWorker("postgres-session-worker.ts", {
+      url,
+      schemas,
+      sessionId: `w${workers}-${i}`,
+      runs,
+    }),
   );
   await Promise.all(pool.map((w) => w.send(undefined, "ready")));
   const all = (command: string, reply: string) =>
@@ -78,8 +38,7 @@ async function rounds(url: string, workers: number, runs: number, count: number)
     runs: 1,
     scale: 1 / runs,
   });
-  for (const w of pool) w.child.stdin.end("exit\n");
-  await Promise.all(pool.map((w) => new Promise((resolve) => w.child.once("exit", resolve))));
+  await Promise.all(pool.map((w) => w.stop()));
   await checkSaved(url, pool.length, `w${workers}-`);
   return figures;
 }

@@ -1,0 +1,118 @@
+/**
+ * One side of `bench/sqlite-session.ts` in a process of its own, so that the two sides share no
+ * heap: `ours` (`run` with `sqliteStorage`) or `baseline` (the minimal hand-written
+ * better-sqlite3 program), on its own database file. It warms up and prints `ready`; then each
+ * stdin line `round` runs `runs` persisted runs of session `sessionId` and prints `done`;
+ * `exit` closes the database and exits.
+ *
+ *   node --import tsx bench/sqlite-session-worker.ts '{"side":"ours","file":…,"sessionId":…,"runs":…}'
+ */
+import { randomUUID } from "node:crypto";
+import { createInterface } from "node:readline";
+import Database from "better-sqlite3";
+import { run } from "buddy-ai";
+import { sqliteStorage } from "buddy-ai/sqlite";
+import { counter, type Input, quiet, type State, threeSteps } from "./support/workload.js";
+
+interface Task {
+  readonly side: "ours" | "baseline";
+  readonly file: string;
+  readonly sessionId: string;
+  readonly runs: number;
+}
+
+const LEASE_MS = 30_000;
+
+/**
+ * The baseline program: WAL, synchronous=NORMAL, its own minimal tables, statements prepared
+ * once; take the lease (BEGIN IMMEDIATE), read the state and the last 10 runs' content, the
+ * three async-generator steps, then save the state (version checked), insert the run row and
+ * clear the lease in one transaction.
+ */
+function baseline(file: string) {
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.exec(`
+    create table sessions (id text primary key, state text not null, version integer not null,
+      lease_owner text, lease_expires_at integer);
+    create table runs (run_id text primary key, session_id text not null, seq integer not null,
+      status text not null, input text not null, content text not null,
+      created_at integer not null, unique (session_id, seq));`);
+  const lease = db.prepare(
+    `insert into sessions (id, state, version, lease_owner, lease_expires_at)
+     values (?, '{}', 0, ?, ?) on conflict (id) do update
+     set lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at
+     where lease_owner is null or lease_expires_at < ?`,
+  );
+  const readState = db.prepare<[string], { state: string; version: number }>(
+    "select state, version from sessions where id = ?",
+  );
+  const history = db
+    .prepare<[string], string>(
+      "select content from runs where session_id = ? order by seq desc limit 10",
+    )
+    .pluck();
+  const saveState = db.prepare(
+    `update sessions set state = ?, version = version + 1, lease_owner = null,
+     lease_expires_at = null where id = ? and version = ? and lease_owner = ?`,
+  );
+  const insertRun = db.prepare("insert into runs values (?, ?, ?, 'completed', ?, ?, ?)");
+  const claim = db.transaction((sessionId: string, owner: string, now: number) => {
+    if (lease.run(sessionId, owner, now + LEASE_MS, now).changes !== 1) {
+      throw new Error("baseline: session busy");
+    }
+    const row = readState.get(sessionId);
+    if (row === undefined) throw new Error("baseline: session missing");
+    return row;
+  });
+  const save = db.transaction(
+    (
+      sessionId: string,
+      owner: string,
+      version: number,
+      state: State,
+      input: Input,
+      content: string,
+    ) => {
+      if (saveState.run(JSON.stringify(state), sessionId, version, owner).changes !== 1) {
+        throw new Error("baseline: session changed under the lease");
+      }
+      insertRun.run(owner, sessionId, version + 1, JSON.stringify(input), content, Date.now());
+    },
+  );
+  return {
+    async run(sessionId: string, input: Input): Promise<void> {
+      const owner = randomUUID(); // the run's id, and the lease's owner
+      const { state, version } = claim.immediate(sessionId, owner, Date.now());
+      const sessionState = JSON.parse(state) as State;
+      const past = history.all(sessionId).reverse();
+      let content = "";
+      for await (const text of threeSteps(sessionState, past, input)) content += text;
+      save(sessionId, owner, version, sessionState, input, content);
+    },
+    close: async () => db.close(),
+  };
+}
+
+/** Ours: `run(counter, input, { storage, sessionId })` on `sqliteStorage`. */
+function ours(file: string) {
+  const storage = sqliteStorage({ dbFile: file });
+  return {
+    run: (sessionId: string, input: Input) =>
+      run(counter, input, { storage, sessionId, logger: quiet }),
+    close: () => storage.close(),
+  };
+}
+
+const task = JSON.parse(process.argv[2] ?? "{}") as Task;
+const side = task.side === "ours" ? ours(task.file) : baseline(task.file);
+let i = 0;
+for (let n = 0; n < 300; n++) await side.run(task.sessionId, { i: i++ });
+process.stdout.write("ready\n");
+for await (const line of createInterface({ input: process.stdin })) {
+  if (line === "exit") break;
+  for (let n = 0; n < task.runs; n++) await side.run(task.sessionId, { i: i++ });
+  process.stdout.write("done\n");
+}
+await side.close();
