@@ -1,6 +1,6 @@
 import { toJson } from "../run/event-json.js";
 import type { WorkflowEvent } from "../run/run-event.js";
-import type { StoredEvent } from "./stored-event.js";
+import { RunLengths } from "./run-lengths.js";
 
 /**
  * A batch of a run's events as its log keeps them: one row per batch, packed so that logging a
@@ -21,69 +21,65 @@ import type { StoredEvent } from "./stored-event.js";
 export interface EventBatch {
   /** The `seq` of the batch's last event. */
   readonly lastSeq: number;
-  /** The packed events, as JSON text. */
+  /**
+   * The packed events: a JSON array, then (when the batch holds text deltas) a newline and the
+   * deltas' text as it is, unescaped.
+   */
   readonly data: string;
   /** When the batch was made (epoch ms). */
   readonly createdAt: number;
 }
 
-/**
- * A run of text deltas: `[first seq, runId, sessionId, workflowId]`, their `createdAt` as
- * `[time, how many deltas, time, how many…]` (tokens come many per millisecond), their lengths
- * the same way (`[length, how many…]`, UTF-16 units), and their contents as one string.
- */
-interface Deltas {
-  readonly d: [number, string, string, string];
-  readonly t: number[];
-  readonly n: number[];
-  c: string;
+/** An event packed without copies of its content (see `EventPacker`). */
+type Lean = { readonly r: WorkflowEvent } | { readonly w: WorkflowEvent };
+
+/** Whether `text` has no lone surrogate (`String.prototype.isWellFormed`, Node 20 and later). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
-/** The same, as logs written before lengths were kept: each content its own string. */
-interface DeltaList {
-  readonly d: [number, string, string, string];
-  readonly t: number[];
-  readonly c: string[];
-}
+/** The run of text deltas being packed (written as `Deltas`, see event-unpack.ts). */
+class DeltaRun {
+  readonly first: number;
+  readonly head: readonly [number, string, string, string];
+  readonly times = new RunLengths();
+  readonly lengths = new RunLengths();
+  contents = "";
+  /** How many deltas the run holds. */
+  size = 0;
 
-/**
- * An event whose `response.content` is its `content` (a terminal event, an agent's
- * `RunCompleted`): kept once, `response.content` written as null.
- */
-interface SameContent {
-  readonly r: WorkflowEvent;
-}
-
-type Packed = WorkflowEvent | Deltas | DeltaList | SameContent;
-
-/** Adds one to the run-length encoded `runs` (`[value, how many…]`) for `value`. */
-function count(runs: number[], value: number): void {
-  const last = runs.length - 1;
-  if (runs[last - 1] === value) runs[last] = (runs[last] as number) + 1;
-  else runs.push(value, 1);
-}
-
-/** Expands run-length encoded `runs` (`[value, how many…]`). */
-function expand(runs: readonly number[]): number[] {
-  const values: number[] = [];
-  for (let k = 0; k < runs.length; k += 2) {
-    for (let n = runs[k + 1] ?? 0; n > 0; n--) values.push(runs[k] ?? 0);
+  constructor(e: WorkflowEvent, first: number) {
+    this.first = first;
+    this.head = [first, e.runId, e.sessionId, e.workflowId];
   }
-  return values;
+
+  /**
+   * The run as JSON text. Its contents go to the batch's text part, as they are, when they are
+   * well-formed UTF-16 (nothing to escape, nothing to scan); otherwise inline, escaped by JSON.
+   */
+  json(text: string[]): string {
+    const { head, times, lengths, contents } = this;
+    const columns = `{"d":${toJson(head)},"t":[${times.done()}],"n":[${lengths.done()}]`;
+    if (!isWellFormed(contents)) return `${columns},"c":${JSON.stringify(contents)}}`;
+    text.push(contents);
+    return `${columns}}`;
+  }
 }
 
 /**
- * Packs events as they come (each stamped with `seq`, in order): a text delta adds only its
+ * Packs events as they come (each stamped with `seq`, in order). A text delta adds only its
  * content to a string and its time and length to two run-length counts, so a run's log holds no
- * event objects between batches and encoding a batch is one string, not one per token.
+ * event objects between batches, and a batch's text is written as it is, never escaped. A
+ * terminal event whose content is every delta the log holds (a run logged from its first event,
+ * whose content is its text deltas) keeps no copy of it.
  */
 export class EventPacker {
-  #packed: Packed[] = [];
-  #deltas: Deltas | undefined;
-  /** How many deltas `#deltas` holds. */
-  #run = 0;
+  #packed: (WorkflowEvent | DeltaRun | Lean)[] = [];
+  #deltas: DeltaRun | undefined;
   #lastSeq = 0;
   #count = 0;
+  /** Every delta's text packed so far, while the log covers the run from its first event. */
+  #text: string | undefined;
 
   /** How many events wait in the batch. */
   get size(): number {
@@ -92,49 +88,68 @@ export class EventPacker {
 
   add(e: WorkflowEvent): void {
     const seq = e.seq ?? 0;
+    if (this.#lastSeq === 0) this.#text = seq === 1 ? "" : undefined;
     this.#lastSeq = seq;
     this.#count++;
+    const { content } = e as { content?: unknown };
     if (
+      typeof content === "string" &&
       e.event === "RunResponseContent" &&
-      typeof e.content === "string" &&
       e.parentRunId === undefined &&
       e.agentRunId === undefined &&
       e.agentName === undefined
     ) {
       let deltas = this.#deltas;
-      if (deltas === undefined || deltas.d[0] + this.#run !== seq) {
-        deltas = { d: [seq, e.runId, e.sessionId, e.workflowId], t: [], n: [], c: "" };
+      if (deltas === undefined || deltas.first + deltas.size !== seq) {
+        deltas = new DeltaRun(e, seq);
         this.#deltas = deltas;
-        this.#run = 0;
         this.#packed.push(deltas);
       }
-      this.#run++;
-      count(deltas.t, e.createdAt);
-      count(deltas.n, e.content.length);
-      deltas.c += e.content;
+      deltas.size++;
+      deltas.times.add(e.createdAt);
+      deltas.lengths.add(content.length);
+      deltas.contents += content;
       return;
     }
     this.#deltas = undefined;
-    this.#packed.push(sameContent(e) ?? e);
+    this.#packed.push(this.#lean(e));
   }
 
   /** The events added since the last `take`, as one batch; undefined when there are none. */
   take(): EventBatch | undefined {
     if (this.#count === 0) return undefined;
-    const batch = { lastSeq: this.#lastSeq, data: toJson(this.#packed), createdAt: Date.now() };
+    const text: string[] = [];
+    const items = this.#packed.map((item) => {
+      if (!(item instanceof DeltaRun)) return toJson(item);
+      if (this.#text !== undefined) this.#text += item.contents;
+      return item.json(text);
+    });
+    const json = `[${items.join(",")}]`;
+    const data = text.length === 0 ? json : `${json}\n${text.join("")}`;
     this.#packed = [];
     this.#deltas = undefined;
     this.#count = 0;
-    return batch;
+    return { lastSeq: this.#lastSeq, data, createdAt: Date.now() };
   }
-}
 
-/** `e` packed without its response's copy of its content; undefined when it has none. */
-function sameContent(e: WorkflowEvent): SameContent | undefined {
-  if (!("response" in e) || !("content" in e)) return undefined;
-  const { response, content } = e;
-  if (typeof content !== "string" || response.content !== content) return undefined;
-  return { r: { ...e, response: { ...response, content: null } } as WorkflowEvent };
+  /**
+   * `e` as packed: an event whose `response.content` is its `content` keeps it once (`r`,
+   * `response.content` null), and once more not at all when that content is every delta's text
+   * so far (`w`, `content` null too).
+   */
+  #lean(
+    e: WorkflowEvent,
+  ): WorkflowEvent | { readonly r: WorkflowEvent } | { readonly w: WorkflowEvent } {
+    if (!("response" in e) || !("content" in e)) return e;
+    const { response, content } = e;
+    if (typeof content !== "string" || response.content !== content) return e;
+    const lean = { ...e, response: { ...response, content: null } } as WorkflowEvent;
+    if (this.#text === undefined || e.parentRunId !== undefined) return { r: lean };
+    // Deltas not packed into a batch yet count too.
+    let text = this.#text;
+    for (const item of this.#packed) if (item instanceof DeltaRun) text += item.contents;
+    return text === content ? { w: { ...lean, content: null } as WorkflowEvent } : { r: lean };
+  }
 }
 
 /** Packs `events` (each stamped with `seq`, in order) into one batch. */
@@ -142,62 +157,4 @@ export function packEvents(events: readonly WorkflowEvent[]): EventBatch {
   const packer = new EventPacker();
   for (const e of events) packer.add(e);
   return packer.take() ?? { lastSeq: 0, data: "[]", createdAt: Date.now() };
-}
-
-/** The events of a packed batch with `seq` above `after`, each as its own JSON text. */
-export function unpackEvents(data: string, after: number): StoredEvent[] {
-  const out: StoredEvent[] = [];
-  for (const item of JSON.parse(data) as Packed[]) {
-    if ("r" in item) {
-      const r = item.r as WorkflowEvent & { content: string; response: object };
-      if ((r.seq ?? 0) <= after) continue;
-      const whole = { ...r, response: { ...r.response, content: r.content } };
-      out.push({
-        seq: r.seq ?? 0,
-        event: r.event,
-        data: JSON.stringify(whole),
-        createdAt: r.createdAt,
-      });
-      continue;
-    }
-    if (!("d" in item)) {
-      if ((item.seq ?? 0) > after) {
-        const { seq = 0, event, createdAt } = item;
-        out.push({ seq, event, data: JSON.stringify(item), createdAt });
-      }
-      continue;
-    }
-    const [first, runId, sessionId, workflowId] = item.d;
-    const times = expand(item.t);
-    const contents = deltaContents(item);
-    for (let i = Math.max(0, after + 1 - first); i < contents.length; i++) {
-      const seq = first + i;
-      const createdAt = times[i] ?? 0;
-      const content = contents[i];
-      const event = {
-        event: "RunResponseContent",
-        runId,
-        sessionId,
-        workflowId,
-        createdAt,
-        content,
-        seq,
-      };
-      out.push({ seq, event: event.event, data: JSON.stringify(event), createdAt });
-    }
-  }
-  return out;
-}
-
-/** The contents of a run of deltas, one string each. */
-function deltaContents(item: Deltas | DeltaList): readonly string[] {
-  if (typeof item.c !== "string") return item.c;
-  const { c } = item as Deltas;
-  const contents: string[] = [];
-  let at = 0;
-  for (const length of expand((item as Deltas).n)) {
-    contents.push(c.slice(at, at + length));
-    at += length;
-  }
-  return contents;
 }

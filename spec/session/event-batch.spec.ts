@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { eventJson } from "../../lib/run/event-json.js";
 import type { WorkflowEvent } from "../../lib/run/run-event.js";
 import { RunResponse } from "../../lib/run/run-response.js";
-import { EventPacker, packEvents, unpackEvents } from "../../lib/session/event-batch.js";
+import { type EventBatch, EventPacker, packEvents } from "../../lib/session/event-batch.js";
+import { PackedBatch } from "../../lib/session/event-unpack.js";
 
 const ids = { runId: "r1", sessionId: "s1", workflowId: "w1" };
 
@@ -10,83 +11,120 @@ function delta(seq: number, content: string, createdAt: number): WorkflowEvent {
   return { event: "RunResponseContent", ...ids, createdAt, content, seq };
 }
 
-/** A run's events: started, deltas of mixed lengths and times, a step, more deltas, completed. */
-function runEvents(): WorkflowEvent[] {
-  const contents = ["Hé", "llo", "", " wörld 🌍", "!", "!", "!", '\n"quoted"\\', "end"];
-  const events: WorkflowEvent[] = [{ event: "WorkflowStarted", ...ids, createdAt: 1_000, seq: 1 }];
+function completed(seq: number, content: string): WorkflowEvent {
+  const response = new RunResponse({ content, ...ids, status: "completed" });
+  return { event: "WorkflowCompleted", ...ids, createdAt: 1_010, content, response, seq };
+}
+
+/** A run's events from `first`: deltas of mixed lengths and times, a step, more deltas, the end. */
+function runEvents(contents: readonly string[], first = 1): WorkflowEvent[] {
+  const events: WorkflowEvent[] = [
+    { event: "WorkflowStarted", ...ids, workflowName: "w", createdAt: 1_000, seq: first },
+  ];
+  const seq = () => first + events.length;
   for (const [i, content] of contents.entries()) {
-    events.push(delta(events.length + 1, content, 1_000 + (i >> 1)));
-    if (i === 4) {
-      events.push({
-        event: "StepCompleted",
-        ...ids,
-        createdAt: 1_003,
-        stepName: "fetch",
-        durationMs: 2,
-        seq: events.length + 1,
-      } as WorkflowEvent);
+    events.push(delta(seq(), content, 1_000 + (i >> 1)));
+    if (i === 2) {
+      const step = { event: "StepCompleted", ...ids, createdAt: 1_003, stepName: "fetch" };
+      events.push({ ...step, durationMs: 2, seq: seq() } as WorkflowEvent);
     }
   }
-  const content = contents.join("");
-  const response = new RunResponse({ content, ...ids, status: "completed" });
-  events.push({
-    event: "WorkflowCompleted",
-    ...ids,
-    createdAt: 1_010,
-    content,
-    response,
-    seq: events.length + 1,
-  } as WorkflowEvent);
+  events.push(completed(seq(), contents.join("")));
   return events;
+}
+
+const mixed = ["Hé", "llo", "", " wörld 🌍", "!", "!", "!", '\n"quoted"\\', "end"];
+const ascii = ["plain ", "text ", "tok ", "tok ", "tok ", "end"];
+
+/** Every event of `batches` after `after`, read back as a store reads its log. */
+function readBack(batches: readonly EventBatch[], after = 0) {
+  let earlier = "";
+  return batches.flatMap((b) => {
+    const batch = new PackedBatch(b.data);
+    const events = batch.events(after, batch.needsEarlierText ? earlier : "");
+    earlier += batch.deltaText();
+    return events;
+  });
 }
 
 describe("packing a run's logged events", () => {
   it("gives every event back as the JSON text it streamed as, from any seq", () => {
-    const events = runEvents();
-    const batch = packEvents(events);
-    expect(batch.lastSeq).toBe(events.length);
-    for (const after of [0, 1, 3, 6, 7, 11, events.length - 1, events.length]) {
-      const stored = unpackEvents(batch.data, after);
-      const expected = events.filter((e) => (e.seq ?? 0) > after);
-      expect(stored.map((e) => e.seq)).toEqual(expected.map((e) => e.seq));
-      expect(stored.map((e) => e.event)).toEqual(expected.map((e) => e.event));
-      expect(stored.map((e) => e.createdAt)).toEqual(expected.map((e) => e.createdAt));
-      expect(stored.map((e) => e.data)).toEqual(expected.map((e) => eventJson(e)));
+    for (const contents of [mixed, ascii]) {
+      const events = runEvents(contents);
+      const batch = packEvents(events);
+      expect(batch.lastSeq).toBe(events.length);
+      for (let after = 0; after <= events.length; after++) {
+        const stored = readBack([batch], after);
+        const expected = events.filter((e) => (e.seq ?? 0) > after);
+        expect(stored.map((e) => e.seq)).toEqual(expected.map((e) => e.seq));
+        expect(stored.map((e) => e.event)).toEqual(expected.map((e) => e.event));
+        expect(stored.map((e) => e.createdAt)).toEqual(expected.map((e) => e.createdAt));
+        expect(stored.map((e) => e.data)).toEqual(expected.map((e) => eventJson(e)));
+      }
     }
   });
 
-  it("keeps deltas as one string and a terminal event's content once", () => {
-    const events = runEvents();
-    const { data } = packEvents(events);
-    const packed = JSON.parse(data) as { c?: unknown }[];
-    expect(packed).toHaveLength(5); // started, deltas, step, deltas, completed
-    expect(packed[1]?.c).toBe("Héllo wörld 🌍!");
-    // The content appears twice: in the deltas' strings and as the terminal event's content.
-    expect(data.split("wörld 🌍").length - 1).toBe(2);
+  it("writes text as it is, and a run's whole content no second or third time", () => {
+    const { data } = packEvents(runEvents(ascii));
+    const newline = data.indexOf("\n");
+    expect(data.slice(newline + 1)).toBe(ascii.join(""));
+    const json = data.slice(0, newline);
+    expect(json).not.toContain("tok");
+    expect(JSON.parse(json)).toHaveLength(5); // started, deltas, step, deltas, completed
+    // Text JSON would have to escape (quotes, newlines) is not escaped either.
+    expect(packEvents(runEvents(mixed)).data).toContain(mixed.join(""));
   });
 
-  it("batches as it goes: take() empties the packer and numbers carry on", () => {
-    const events = runEvents();
+  it("keeps text with a lone surrogate in the JSON, escaped", () => {
+    const events = runEvents(["a", "\ud800", "b"]);
+    const { data } = packEvents(events);
+    expect(data).not.toContain("\n");
+    expect(data).toContain("\\ud800");
+    expect(readBack([packEvents(events)]).map((e) => e.data)).toEqual(events.map(eventJson));
+  });
+
+  it("needs the earlier batches' text only for an event whose content is the run's text", () => {
+    const events = runEvents(ascii);
     const packer = new EventPacker();
-    const batches = [];
+    const batches: EventBatch[] = [];
     for (const [i, e] of events.entries()) {
       packer.add(e);
-      if (i === 3 || i === 8) batches.push(packer.take());
+      if (i === 2 || i === 5) batches.push(packer.take() as EventBatch);
     }
-    batches.push(packer.take());
+    batches.push(packer.take() as EventBatch);
     expect(packer.take()).toBeUndefined();
-    const stored = batches.flatMap((b) => (b === undefined ? [] : unpackEvents(b.data, 0)));
-    expect(stored.map((e) => e.data)).toEqual(events.map((e) => eventJson(e)));
+    expect(batches.map((b) => new PackedBatch(b.data).needsEarlierText)).toEqual([
+      false,
+      false,
+      true,
+    ]);
+    expect(readBack(batches).map((e) => e.data)).toEqual(events.map(eventJson));
+    expect(readBack(batches, 6).map((e) => e.seq)).toEqual([7, 8, 9]);
   });
 
-  it("reads batches written with one string per delta", () => {
-    const old = JSON.stringify([
+  it("keeps the content of a run continued from a later seq, and of content not made of its deltas", () => {
+    const continued = runEvents(ascii, 40);
+    expect(packEvents(continued).data).toContain(`"content":${JSON.stringify(ascii.join(""))}`);
+    const other = [...runEvents(ascii).slice(0, -1), completed(10, "something else")];
+    const batch = packEvents(other);
+    expect(new PackedBatch(batch.data).needsEarlierText).toBe(false);
+    expect(readBack([batch]).map((e) => e.data)).toEqual(other.map(eventJson));
+  });
+
+  it("reads batches written with the text inline, one string per delta or one per run", () => {
+    const perDelta = JSON.stringify([
       { d: [4, "r1", "s1", "w1"], t: [1_000, 2, 1_001, 1], c: ["a", "bc", "d"] },
     ]);
-    const stored = unpackEvents(old, 4);
-    expect(stored.map((e) => [e.seq, JSON.parse(e.data).content, e.createdAt])).toEqual([
-      [5, "bc", 1_000],
-      [6, "d", 1_001],
+    const perRun = JSON.stringify([
+      { d: [4, "r1", "s1", "w1"], t: [1_000, 2, 1_001, 1], n: [1, 1, 2, 1, 1, 1], c: "abcd" },
     ]);
+    for (const data of [perDelta, perRun]) {
+      const stored = new PackedBatch(data).events(4);
+      expect(stored.map((e) => [e.seq, JSON.parse(e.data).content, e.createdAt])).toEqual([
+        [5, "bc", 1_000],
+        [6, "d", 1_001],
+      ]);
+      expect(new PackedBatch(data).deltaText()).toBe("abcd");
+    }
   });
 });

@@ -1,5 +1,6 @@
 import type { Insertable, Kysely } from "kysely";
-import { type EventBatch, packEvents, unpackEvents } from "../event-batch.js";
+import { type EventBatch, packEvents } from "../event-batch.js";
+import { PackedBatch } from "../event-unpack.js";
 import type { StoredEvent } from "../stored-event.js";
 import type { EventTable } from "./event-table.js";
 import { toNumber } from "./session-table.js";
@@ -22,7 +23,7 @@ export async function appendEvents(
   rootRunId: string,
   batch: EventBatch,
 ): Promise<void> {
-  await store.queries.insertEvents([eventRow(rootRunId, batch)]).execute();
+  await store.queries.insertEvent.execute(store.db, eventRow(rootRunId, batch));
 }
 
 /** The logged events of `runId` after `after`, in order: about `limit` of them, or more. */
@@ -45,12 +46,27 @@ export async function listEvents(
       .limit(16)
       .execute();
     for (const row of rows) {
-      events.push(...unpackEvents(row.data, after));
-      from = toNumber(row.seq);
+      const batch = new PackedBatch(row.data);
+      const seq = toNumber(row.seq);
+      const earlier = batch.needsEarlierText ? await earlierText(store, runId, seq) : "";
+      events.push(...batch.events(after, earlier));
+      from = seq;
     }
     if (rows.length < 16) break;
   }
   return events;
+}
+
+/** The text of every delta `runId` logged in batches before the one ending at `seq`. */
+async function earlierText(store: StoreContext, runId: string, seq: number): Promise<string> {
+  const rows = await store.db
+    .selectFrom(store.tables.events)
+    .select("data")
+    .where("root_run_id", "=", runId)
+    .where("seq", "<", seq)
+    .orderBy("seq")
+    .execute();
+  return rows.map((row) => new PackedBatch(row.data).deltaText()).join("");
 }
 
 /** The highest `seq` logged for `runId`, or undefined when it logged nothing (`db`: or a transaction). */

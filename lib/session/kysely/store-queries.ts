@@ -319,6 +319,15 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables, expiry: 
         .insertInto(t.events)
         .values([...rows])
         .onConflict((conflict) => conflict.columns(["root_run_id", "seq"]).doNothing()),
+    /** Inserts one batch of logged events, as {@link insertEvents} does. */
+    insertEvent: new QueryTemplate(
+      ["root_run_id", "seq", "data", "created_at"],
+      (row: Insertable<EventTable>) =>
+        db
+          .insertInto(t.events)
+          .values(row)
+          .onConflict((conflict) => conflict.columns(["root_run_id", "seq"]).doNothing()),
+    ),
     releaseLease: new QueryTemplate(["id", "owner"], (p: { id: string; owner: string }) =>
       statements.release(db, p),
     ),

@@ -153,9 +153,7 @@ export class SqliteLedger implements RunLedger {
       }
       if (end.run !== undefined) q.endRun.run({ runId: end.runId, ...end.run, now });
       if (end.children.length > 0) this.#run(this.#store.queries.insertChildren(end.children));
-      if (end.events !== undefined && end.events.length > 0) {
-        this.#run(this.#store.queries.insertEvents(end.events));
-      }
+      for (const row of end.events ?? []) q.insertEvent.run(row);
       if (end.state === undefined) q.releaseLease.run({ id, owner });
       return true;
     });
@@ -248,6 +246,7 @@ export class SqliteLedger implements RunLedger {
       saveState: this.#template(queries.saveState),
       saveStateWithExtra: this.#template(queries.saveStateWithExtra),
       endRun: this.#template(queries.endRun),
+      insertEvent: this.#template(queries.insertEvent),
       releaseLease: this.#template(queries.releaseLease),
       renewLease: this.#template(queries.renewLease),
       recordStep: this.#template(

@@ -1,0 +1,137 @@
+import type { WorkflowEvent } from "../run/run-event.js";
+import { expand } from "./run-lengths.js";
+import type { StoredEvent } from "./stored-event.js";
+
+/**
+ * A run of text deltas as packed: `[first seq, runId, sessionId, workflowId]`, their
+ * `createdAt` and their lengths (UTF-16 units) as run-length counts (`[value, how many…]`), and
+ * their text: in the batch's text part when `c` is absent, else inline (one string, or one per
+ * delta as batches were first written, without `n`).
+ */
+interface Deltas {
+  readonly d: readonly [number, string, string, string];
+  readonly t: readonly number[];
+  readonly n?: readonly number[];
+  readonly c?: string | readonly string[];
+}
+
+/**
+ * A packed item: an event kept whole; `r`, an event whose `response.content` (null) is its
+ * `content`; `w`, one whose `content` and `response.content` (both null) are the text of every
+ * delta the run logged before it; or a run of deltas.
+ */
+type Packed =
+  | WorkflowEvent
+  | Deltas
+  | { readonly r: WorkflowEvent }
+  | { readonly w: WorkflowEvent };
+
+/** A logged batch (`EventBatch.data`), read back. */
+export class PackedBatch {
+  readonly #items: readonly Packed[];
+  /** The batch's text part: the deltas' text, unescaped. */
+  readonly #text: string;
+
+  constructor(data: string) {
+    // The JSON part holds no raw newline: the first one starts the text part.
+    const newline = data.indexOf("\n");
+    this.#items = JSON.parse(newline < 0 ? data : data.slice(0, newline)) as Packed[];
+    this.#text = newline < 0 ? "" : data.slice(newline + 1);
+  }
+
+  /** Whether an event here needs the text of the run's earlier batches (see {@link events}). */
+  get needsEarlierText(): boolean {
+    return this.#items.some((item) => "w" in item);
+  }
+
+  /** The text of every delta in the batch, in order. */
+  deltaText(): string {
+    let text = "";
+    this.#each((_, contents) => {
+      text += contents.join("");
+    });
+    return text;
+  }
+
+  /**
+   * The events with `seq` above `after`, each as its own JSON text. `earlierText` is the
+   * deltas' text of the run's batches before this one (see {@link needsEarlierText}).
+   */
+  events(after: number, earlierText = ""): StoredEvent[] {
+    const out: StoredEvent[] = [];
+    let text = earlierText;
+    this.#each(
+      (item, contents) => {
+        text += contents.join("");
+        const [first, runId, sessionId, workflowId] = item.d;
+        const times = expand(item.t);
+        for (let i = Math.max(0, after + 1 - first); i < contents.length; i++) {
+          const seq = first + i;
+          const createdAt = times[i] ?? 0;
+          const content = contents[i];
+          const event = {
+            event: "RunResponseContent",
+            runId,
+            sessionId,
+            workflowId,
+            createdAt,
+            content,
+            seq,
+          };
+          out.push({ seq, event: event.event, data: JSON.stringify(event), createdAt });
+        }
+      },
+      (event) => {
+        const whole = withContent(event, text);
+        const { seq = 0, createdAt } = whole;
+        if (seq <= after) return;
+        out.push({ seq, event: whole.event, data: JSON.stringify(whole), createdAt });
+      },
+    );
+    return out;
+  }
+
+  /** Calls `deltas` for each run of deltas (with its contents), `event` for every other event. */
+  #each(
+    deltas: (item: Deltas, contents: readonly string[]) => void,
+    event?: (
+      e: WorkflowEvent | { readonly r: WorkflowEvent } | { readonly w: WorkflowEvent },
+    ) => void,
+  ): void {
+    let at = 0;
+    for (const item of this.#items) {
+      if (!("d" in item)) {
+        event?.(item);
+        continue;
+      }
+      if (Array.isArray(item.c)) {
+        deltas(item, item.c);
+        continue;
+      }
+      const inline = typeof item.c === "string" ? item.c : undefined;
+      const text = inline ?? this.#text;
+      let from = inline === undefined ? at : 0;
+      const contents: string[] = [];
+      for (const length of expand(item.n ?? [])) {
+        contents.push(text.slice(from, from + length));
+        from += length;
+      }
+      if (inline === undefined) at = from;
+      deltas(item, contents);
+    }
+  }
+}
+
+/** The event `item` stands for, its content restored (`text`: the run's delta text so far). */
+function withContent(
+  item: WorkflowEvent | { readonly r: WorkflowEvent } | { readonly w: WorkflowEvent },
+  text: string,
+): WorkflowEvent {
+  if (!("r" in item) && !("w" in item)) return item;
+  const e = ("r" in item ? item.r : item.w) as WorkflowEvent & {
+    content: unknown;
+    response: object;
+  };
+  const content = "r" in item ? e.content : text;
+  return { ...e, content, response: { ...e.response, content } } as WorkflowEvent;
+}
