@@ -1,19 +1,21 @@
 /**
  * The event log of runs served over HTTP: (a) a 10,000-delta persisted run (SQLite) keeping its
  * events in the store vs the same run without the log, as time per run and tokens/s (target:
- * the log costs at most 10%); (b) SSE framing (`toSSEResponse`, the response body read to its
- * end) vs the bare event stream, per event.
+ * the log costs at most 10%), each side in a process of its own (bench/event-log-worker.ts),
+ * rounds taking turns; (b) SSE framing (`toSSEResponse`, the response body read to its end) vs
+ * the bare event stream, per event, in this process.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineWorkflow, execute } from "buddy-ai";
 import { toSSEResponse } from "buddy-ai/http";
-import { sqliteStorage } from "buddy-ai/sqlite";
 import { interleave, report } from "./support/measure.js";
+import { startWorker } from "./support/worker-process.js";
 import { quiet } from "./support/workload.js";
 
 const DELTAS = 10_000;
+const RUNS = 5;
 
 const tokens = defineWorkflow(async function* tokens(_ctx, count: number) {
   for (let i = 0; i < count; i++) yield "tok ";
@@ -34,29 +36,33 @@ async function drainBody(response: Response): Promise<number> {
 export async function main(): Promise<void> {
   console.log("\n# event log and SSE (median [fastest–slowest] of the rounds)");
   const dir = mkdtempSync(join(tmpdir(), "buddy-bench-log-"));
-  const storage = sqliteStorage({ dbFile: join(dir, "log.db") });
   try {
-    const options = { storage, logger: quiet };
-    const [logged, plain] = await interleave(
-      [
-        { step: () => drain(execute(tokens, DELTAS, { ...options, eventLog: true })) },
-        { step: () => drain(execute(tokens, DELTAS, options)) },
-      ],
-      { rounds: 11, runs: 1, warmup: 2 },
+    const start = (side: "logged" | "plain") =>
+      startWorker("event-log-worker.ts", {
+        side,
+        file: join(dir, `${side}.db`),
+        deltas: DELTAS,
+        runs: RUNS,
+      });
+    const [logged, plain] = [start("logged"), start("plain")] as const;
+    await Promise.all([logged.send(undefined, "ready"), plain.send(undefined, "ready")]);
+    const [withLog, without] = await interleave(
+      [{ step: () => logged.send("round", "done") }, { step: () => plain.send("round", "done") }],
+      { rounds: 15, runs: 1, scale: 1 / RUNS },
     );
+    await Promise.all([logged.stop(), plain.stop()]);
     report(
       `(a) persisted run of ${DELTAS.toLocaleString("en-US")} deltas, with the event log`,
-      logged,
-      plain,
+      withLog,
+      without,
       "µs/run",
       1.1,
     );
     const perSecond = (us: number) => Math.round((DELTAS / us) * 1e6).toLocaleString("en-US");
     console.log(
-      `    tokens/s: ${perSecond(logged.median)} with the log, ${perSecond(plain.median)} without`,
+      `    tokens/s: ${perSecond(withLog.median)} with the log, ${perSecond(without.median)} without`,
     );
   } finally {
-    await storage.close();
     rmSync(dir, { recursive: true, force: true });
   }
 
