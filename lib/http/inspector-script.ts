@@ -18,6 +18,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const S = {
   sessionId: null, session: null, runId: null, detail: null, notice: null,
   events: [], lastSeq: 0, live: undefined, status: null, source: null, dirty: false,
+  // answers: the answer field of each wait of the selected run, by wait name.
   answers: {}, keys: {},
 };
 
@@ -354,10 +355,15 @@ function stepRow(step) {
 
 function waitForm(wait, i) {
   const id = "wait-" + i;
-  const text = h("textarea", { id, name: wait.name, spellcheck: "false" });
-  // What the user typed survives the run panel being drawn again (a refresh, a settled stream).
-  text.value = S.answers[wait.name] ?? (/^approve:/.test(wait.name) ? '{ "approved": true }' : "{}");
-  text.addEventListener("input", () => { S.answers[wait.name] = text.value; });
+  // One field per wait, kept while the run stays selected: drawing the run panel again (a
+  // refresh, a settled stream) moves it into the new form, with what is typed, focus and caret.
+  let text = S.answers[wait.name];
+  if (!text) {
+    text = h("textarea", { name: wait.name, spellcheck: "false" });
+    text.value = /^approve:/.test(wait.name) ? '{ "approved": true }' : "{}";
+    S.answers[wait.name] = text;
+  }
+  text.id = id;
   const button = h("button", { type: "submit", class: "primary" }, "Resume");
   return h("form", { class: "wait", "data-wait": wait.name, onsubmit: (e) => {
     e.preventDefault();
@@ -400,6 +406,7 @@ async function resumeRun(name, text, button) {
   const detail = await loadRun().catch(() => null);
   // Refused: keep the form as typed, with the reason above it.
   if (S.notice && (!detail || detail.run.status === "suspended")) return;
+  S.answers = {};
   renderRun();
   follow();
   loadRuns().catch(() => {});
@@ -429,7 +436,10 @@ function renderNotice() {
 }
 
 // ---- navigation --------------------------------------------------------------------------
+let routed = 0;
 async function route() {
+  // A newer navigation wins: an older one still loading stops where it is.
+  const token = ++routed;
   const params = new URLSearchParams(location.hash.slice(1));
   const sessionId = params.get("session") || null;
   const runId = params.get("run") || null;
@@ -439,6 +449,7 @@ async function route() {
       S.sessionId = sessionId;
       loadSessions().catch(() => {});
       await loadRuns();
+      if (token !== routed) return;
       if (narrow && sessionId && !runId) $("runs-pane").scrollIntoView();
     }
     if (runId !== S.runId) {

@@ -18,6 +18,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Polls the page until the expectation holds (generous: the whole suite may run beside it). */
 const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 10_000, interval: 50 });
 
+/**
+ * Loads `url` as a new document. A `goto` that changes only the hash stays in the same document:
+ * it returns before the page has handled the change, with the last test's run still shown.
+ */
+async function visit(page: Page, url: string): Promise<void> {
+  await page.goto("about:blank");
+  await page.goto(url);
+}
+
 const prose =
   "Tides rise and fall twice a day because the Moon pulls the oceans toward it, and the Earth " +
   "turning beneath that bulge carries every coast through high water and low. ";
@@ -183,7 +192,7 @@ describe.skipIf(browserMissing && process.env.BUDDY_BROWSER !== "required")(
     });
 
     it("lists sessions and their runs, and follows a live run as its content grows", async () => {
-      await page.goto(`${base}/`);
+      await visit(page, `${base}/`);
       const sessions = page.locator("#sessions a");
       await poll(() => sessions.allTextContents()).toEqual([
         expect.stringContaining("support-1187"),
@@ -239,7 +248,7 @@ describe.skipIf(browserMissing && process.env.BUDDY_BROWSER !== "required")(
 
     it("shows a refused resume inline: not authorized, not JSON", async () => {
       // Read-only: the form's POST gets 403, shown in the page.
-      await page.goto(`${readOnlyBase}/#session=support-1187&run=refund-o-1187`);
+      await visit(page, `${readOnlyBase}/#session=support-1187&run=refund-o-1187`);
       await poll(() => page.locator("#run-badge").textContent()).toBe("suspended");
       await page.getByRole("button", { name: "Resume" }).click();
       await poll(() => page.getByRole("alert").textContent()).toMatch(/^HTTP 403: /);
@@ -250,7 +259,7 @@ describe.skipIf(browserMissing && process.env.BUDDY_BROWSER !== "required")(
     });
 
     it("shows an answer its schema refuses (422) inline; the run stays suspended", async () => {
-      await page.goto(`${base}/#session=support-1187&run=refund-o-1187`);
+      await visit(page, `${base}/#session=support-1187&run=refund-o-1187`);
       await poll(() => page.locator("#run-badge").textContent()).toBe("suspended");
       await page.getByLabel("Answer for approval (JSON)").fill('{ "approved": "yes" }');
       await page.getByRole("button", { name: "Resume" }).click();
@@ -259,7 +268,7 @@ describe.skipIf(browserMissing && process.env.BUDDY_BROWSER !== "required")(
     });
 
     it("answers a pending wait through its form and sees the run complete", async () => {
-      await page.goto(`${base}/#session=support-1187`);
+      await visit(page, `${base}/#session=support-1187`);
       await page.locator('#runs a[href$="run=refund-o-1187"]').click();
       await poll(() => page.locator("#run-badge").textContent()).toBe("suspended");
       const prompt = await page.locator(".wait pre").textContent();
@@ -275,11 +284,11 @@ describe.skipIf(browserMissing && process.env.BUDDY_BROWSER !== "required")(
       await poll(() => answer.inputValue()).toBe('{ "approved": true }');
       await page.getByRole("button", { name: "Resume" }).click();
       await poll(() => page.locator("#run-badge").textContent()).toBe("completed");
-      expect(await page.locator("#run-content").textContent()).toBe(
+      await poll(() => page.locator("#run-content").textContent()).toBe(
         "Quote for o-1187: 12 EUR.\nRefunded, receipt R-o-1187.",
       );
-      expect(await page.locator(".wait").count()).toBe(0);
-      expect(await page.locator("#runs a").first().textContent()).toMatch(/^completed/);
+      await poll(() => page.locator(".wait").count()).toBe(0);
+      await poll(() => page.locator("#runs a").first().textContent()).toMatch(/^completed/);
       expect((await storage.getRun("refund-o-1187"))?.status).toBe("completed");
     });
 
@@ -289,7 +298,7 @@ describe.skipIf(browserMissing && process.env.BUDDY_BROWSER !== "required")(
         sessionId: "clock",
         runId: "ticker-1",
       });
-      await page.goto(`${base}/#session=clock&run=ticker-1`);
+      await visit(page, `${base}/#session=clock&run=ticker-1`);
       await poll(() => page.locator("#run-badge").textContent()).toBe("running");
       await poll(contentLength).toBeGreaterThan(10);
       await page.getByRole("button", { name: "Cancel run" }).click();
@@ -299,13 +308,13 @@ describe.skipIf(browserMissing && process.env.BUDDY_BROWSER !== "required")(
       );
       await ticking;
       expect((await storage.getRun("ticker-1"))?.status).toBe("cancelled");
-      expect(await page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);
+      await poll(() => page.getByRole("button", { name: "Cancel run" }).count()).toBe(0);
     }, 30_000);
 
     it("fits a 375 px wide screen without scrolling sideways", async () => {
       await page.setViewportSize({ width: 375, height: 800 });
       for (const hash of ["", "#session=blog-weekly&run=article-live", "#session=research-42"]) {
-        await page.goto(`${base}/${hash}`);
+        await visit(page, `${base}/${hash}`);
         await poll(() => page.locator("#sessions a").count()).toBe(5);
         await sleep(300);
         const [scrollWidth, clientWidth] = await page.evaluate<[number, number]>(
