@@ -16,6 +16,7 @@ export class RunRecorder {
   binding: SessionRun | undefined;
   readonly #children: RunResponse[] = [];
   readonly #startedAt = performance.now();
+  #stamped = false;
 
   constructor(
     private readonly response: RunResponse,
@@ -39,8 +40,13 @@ export class RunRecorder {
     this.#children.push(child);
   }
 
-  /** Stamps the run's duration and end time on its response. */
+  /**
+   * Stamps the run's duration and end time on its response, once: before its terminal event is
+   * logged, so the log holds the response as the stream gives it.
+   */
   stampDuration(): void {
+    if (this.#stamped) return;
+    this.#stamped = true;
     this.response.metrics.durationMs = performance.now() - this.#startedAt;
     this.response.finishedAt = Date.now();
   }

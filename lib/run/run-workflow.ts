@@ -227,13 +227,11 @@ async function* runEvents(
       content: response.content,
       response,
     };
+    recorder.stampDuration();
     const closing = log?.close(completed);
     const logEnd = closing instanceof Promise ? await closing : closing;
     if (recorder.persists) await recorder.finish(ctx.sessionState, undefined, logEnd);
-    else {
-      recorder.stampDuration();
-      session.commit?.(ctx.sessionState);
-    }
+    else session.commit?.(ctx.sessionState);
     ended = true;
     trace?.completed(response.content);
     yield completed;
@@ -269,6 +267,7 @@ async function* runEvents(
       };
       // A resumed run's span links to this one's: the store keeps its id with the run.
       if (trace !== undefined) response.extraData[suspendedSpanKey] = trace.traceparent;
+      recorder.stampDuration();
       await recorder.finish(undefined, error.waits, await log?.close(suspended));
       trace?.suspended(error.waits);
       yield suspended;
@@ -285,6 +284,7 @@ async function* runEvents(
       // What was streamed before the cancellation stays: the user has seen it.
       response.content = content?.final(undefined);
       const cancelled = cancelledEvent(response, abort.message);
+      recorder.stampDuration();
       await recorder.finishQuietly(await log?.close(cancelled));
       trace?.failed(abort, true);
       yield cancelled;
@@ -302,6 +302,7 @@ async function* runEvents(
       error: response.error,
       errorName: error instanceof Error ? error.name : typeof error,
     };
+    recorder.stampDuration();
     await recorder.finishQuietly(await log?.close(failed));
     trace?.failed(error, false);
     yield failed;
@@ -317,6 +318,7 @@ async function* runEvents(
       response.content = content?.final(undefined);
       // Not streamed (nobody reads on), but logged: a reader elsewhere sees how it ended.
       const cancelled = cancelledEvent(response, response.error);
+      recorder.stampDuration();
       await recorder.finishQuietly(await log?.close(cancelled));
       trace?.failed(response.error, true);
     }

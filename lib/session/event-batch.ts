@@ -1,5 +1,5 @@
 import { toJson } from "../run/event-json.js";
-import type { WorkflowEvent } from "../run/run-event.js";
+import type { RunResponseContentEvent, WorkflowEvent } from "../run/run-event.js";
 import { RunLengths } from "./run-lengths.js";
 
 /**
@@ -38,19 +38,44 @@ function isWellFormed(text: string): boolean {
   return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
-/** The run of text deltas being packed (written as `Deltas`, see event-unpack.ts). */
+/**
+ * The run of text deltas being packed (written as `Deltas`, see event-unpack.ts): consecutive
+ * deltas of one run, and of one agent's run within it. A delta's fields are the runtime's (it
+ * makes or restamps every `RunResponseContent`): the run's ids, `parentRunId`, `createdAt`,
+ * `content`, `agentName`, `agentRunId`, `seq`.
+ */
 class DeltaRun {
   readonly first: number;
-  readonly head: readonly [number, string, string, string];
+  readonly runId: string;
+  readonly agentName: string | undefined;
+  readonly agentRunId: string | undefined;
+  readonly #head: string;
   readonly times = new RunLengths();
   readonly lengths = new RunLengths();
   contents = "";
   /** How many deltas the run holds. */
   size = 0;
 
-  constructor(e: WorkflowEvent, first: number) {
+  constructor(e: RunResponseContentEvent, first: number) {
     this.first = first;
-    this.head = [first, e.runId, e.sessionId, e.workflowId];
+    this.runId = e.runId;
+    this.agentName = e.agentName;
+    this.agentRunId = e.agentRunId;
+    const { parentRunId, agentName, agentRunId } = e;
+    const more = parentRunId ?? agentName ?? agentRunId;
+    this.#head =
+      `"d":${toJson([first, e.runId, e.sessionId, e.workflowId])}` +
+      (more === undefined ? "" : `,"x":${toJson({ parentRunId, agentName, agentRunId })}`);
+  }
+
+  /** Whether `e`, numbered `seq`, continues this run of deltas. */
+  continues(e: RunResponseContentEvent, seq: number): boolean {
+    return (
+      this.first + this.size === seq &&
+      e.runId === this.runId &&
+      e.agentName === this.agentName &&
+      e.agentRunId === this.agentRunId
+    );
   }
 
   /**
@@ -58,8 +83,8 @@ class DeltaRun {
    * well-formed UTF-16 (nothing to escape, nothing to scan); otherwise inline, escaped by JSON.
    */
   json(text: string[]): string {
-    const { head, times, lengths, contents } = this;
-    const columns = `{"d":${toJson(head)},"t":[${times.done()}],"n":[${lengths.done()}]`;
+    const { times, lengths, contents } = this;
+    const columns = `{${this.#head},"t":[${times.done()}],"n":[${lengths.done()}]`;
     if (!isWellFormed(contents)) return `${columns},"c":${JSON.stringify(contents)}}`;
     text.push(contents);
     return `${columns}}`;
@@ -67,14 +92,15 @@ class DeltaRun {
 }
 
 /**
- * Packs events as they come (each stamped with `seq`, in order). A text delta adds only its
- * content to a string and its time and length to two run-length counts, so a run's log holds no
- * event objects between batches, and a batch's text is written as it is, never escaped. A
- * terminal event whose content is every delta the log holds (a run logged from its first event,
- * whose content is its text deltas) keeps no copy of it.
+ * Packs events as they come (each stamped with `seq`, in order). A text delta (the run's own, a
+ * child run's, an agent's) adds only its content to a string and its time and length to two
+ * run-length counts, so a run's log holds no event objects between batches, and a batch's text
+ * is written as it is, never escaped. A terminal event whose content is every delta the log holds
+ * (a run logged from its first event, whose content is its text deltas) keeps no copy of it.
  */
 export class EventPacker {
-  #packed: (WorkflowEvent | DeltaRun | Lean)[] = [];
+  /** Events are kept as they are until the batch is made: the runtime may still stamp them. */
+  #packed: (WorkflowEvent | DeltaRun)[] = [];
   #deltas: DeltaRun | undefined;
   #lastSeq = 0;
   #count = 0;
@@ -92,15 +118,9 @@ export class EventPacker {
     this.#lastSeq = seq;
     this.#count++;
     const { content } = e as { content?: unknown };
-    if (
-      typeof content === "string" &&
-      e.event === "RunResponseContent" &&
-      e.parentRunId === undefined &&
-      e.agentRunId === undefined &&
-      e.agentName === undefined
-    ) {
+    if (typeof content === "string" && e.event === "RunResponseContent") {
       let deltas = this.#deltas;
-      if (deltas === undefined || deltas.first + deltas.size !== seq) {
+      if (deltas === undefined || !deltas.continues(e, seq)) {
         deltas = new DeltaRun(e, seq);
         this.#deltas = deltas;
         this.#packed.push(deltas);
@@ -112,7 +132,7 @@ export class EventPacker {
       return;
     }
     this.#deltas = undefined;
-    this.#packed.push(this.#lean(e));
+    this.#packed.push(e);
   }
 
   /** The events added since the last `take`, as one batch; undefined when there are none. */
@@ -120,7 +140,7 @@ export class EventPacker {
     if (this.#count === 0) return undefined;
     const text: string[] = [];
     const items = this.#packed.map((item) => {
-      if (!(item instanceof DeltaRun)) return toJson(item);
+      if (!(item instanceof DeltaRun)) return toJson(this.#lean(item));
       if (this.#text !== undefined) this.#text += item.contents;
       return item.json(text);
     });
@@ -133,22 +153,17 @@ export class EventPacker {
   }
 
   /**
-   * `e` as packed: an event whose `response.content` is its `content` keeps it once (`r`,
-   * `response.content` null), and once more not at all when that content is every delta's text
-   * so far (`w`, `content` null too).
+   * `e` as packed, when the batch is made: an event whose `response.content` is its `content`
+   * keeps it once (`r`, `response.content` null), and not at all when that content is the text of
+   * every delta before it (`w`, `content` null too).
    */
-  #lean(
-    e: WorkflowEvent,
-  ): WorkflowEvent | { readonly r: WorkflowEvent } | { readonly w: WorkflowEvent } {
+  #lean(e: WorkflowEvent): WorkflowEvent | Lean {
     if (!("response" in e) || !("content" in e)) return e;
     const { response, content } = e;
     if (typeof content !== "string" || response.content !== content) return e;
     const lean = { ...e, response: { ...response, content: null } } as WorkflowEvent;
-    if (this.#text === undefined || e.parentRunId !== undefined) return { r: lean };
-    // Deltas not packed into a batch yet count too.
-    let text = this.#text;
-    for (const item of this.#packed) if (item instanceof DeltaRun) text += item.contents;
-    return text === content ? { w: { ...lean, content: null } as WorkflowEvent } : { r: lean };
+    if (this.#text !== content || e.parentRunId !== undefined) return { r: lean };
+    return { w: { ...lean, content: null } as WorkflowEvent };
   }
 }
 

@@ -3,13 +3,19 @@ import { expand } from "./run-lengths.js";
 import type { StoredEvent } from "./stored-event.js";
 
 /**
- * A run of text deltas as packed: `[first seq, runId, sessionId, workflowId]`, their
- * `createdAt` and their lengths (UTF-16 units) as run-length counts (`[value, how many…]`), and
- * their text: in the batch's text part when `c` is absent, else inline (one string, or one per
- * delta as batches were first written, without `n`).
+ * A run of text deltas as packed: `[first seq, runId, sessionId, workflowId]`, their other
+ * ids, their `createdAt` and their lengths (UTF-16 units) as run-length counts (`[value, how
+ * many…]`), and their text: in the batch's text part when `c` is absent, else inline (one
+ * string, or one per delta as batches were first written, without `n`).
  */
 interface Deltas {
   readonly d: readonly [number, string, string, string];
+  /** The deltas' other ids, when they have any (a child run's, an agent's). */
+  readonly x?: {
+    readonly parentRunId?: string;
+    readonly agentName?: string;
+    readonly agentRunId?: string;
+  };
   readonly t: readonly number[];
   readonly n?: readonly number[];
   readonly c?: string | readonly string[];
@@ -64,18 +70,23 @@ export class PackedBatch {
       (item, contents) => {
         text += contents.join("");
         const [first, runId, sessionId, workflowId] = item.d;
+        const { parentRunId, agentName, agentRunId } = item.x ?? {};
         const times = expand(item.t);
         for (let i = Math.max(0, after + 1 - first); i < contents.length; i++) {
           const seq = first + i;
           const createdAt = times[i] ?? 0;
           const content = contents[i];
+          // The fields in the order the runtime makes them: the same JSON text as streamed.
           const event = {
             event: "RunResponseContent",
             runId,
             sessionId,
             workflowId,
+            parentRunId,
             createdAt,
             content,
+            agentName,
+            agentRunId,
             seq,
           };
           out.push({ seq, event: event.event, data: JSON.stringify(event), createdAt });

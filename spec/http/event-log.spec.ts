@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defineWorkflow, execute, recoverRuns, type WorkflowStorage } from "buddy-ai";
+import { agent, defineWorkflow, execute, recoverRuns, type WorkflowStorage } from "buddy-ai";
 import { sqliteStorage } from "buddy-ai/sqlite";
+import { scriptedModel } from "buddy-ai/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 const tokens = defineWorkflow(async function* tokens(_ctx, count: number) {
@@ -61,6 +62,43 @@ describe("the event log (SQLite)", () => {
       // Nothing to recover, and a bad `after` is refused.
       expect(await recoverRuns({ storage, workflows: [tokens] })).toEqual([]);
       await expect(listEvents(storage, runId, { after: -1 })).rejects.toThrow(/after/);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it("gives back every event of an agent's, a child's and its own deltas as the text it streamed", async () => {
+    const storage = sqliteStorage({ dbFile: join(dir, "mixed.db") });
+    const tokensOf = (word: string) => Array.from({ length: 5000 }, (_, i) => `${word}${i} `);
+    const writer = agent({
+      name: "writer",
+      model: scriptedModel([{ repeat: { text: tokensOf("w") } }]),
+    });
+    const child = defineWorkflow(async function* kid(ctx, n: number) {
+      yield* writer.stream(`child ${n}`, ctx);
+      yield "child's own. ";
+    });
+    const parent = defineWorkflow(async function* mixed(ctx) {
+      yield* writer.stream("go", ctx);
+      yield* ctx.stream(child, 1);
+      for (const token of tokensOf("o")) yield token;
+    });
+    try {
+      const streamed: string[] = [];
+      let runId = "";
+      for await (const e of execute(parent, undefined, { storage, eventLog: true })) {
+        streamed.push(JSON.stringify(e));
+        runId = e.runId;
+      }
+      const logged: string[] = [];
+      for (let after = 0; ; ) {
+        const page = (await listEvents(storage, runId, { after })) ?? [];
+        if (page.length === 0) break;
+        logged.push(...page.map((e) => e.data));
+        after = page.at(-1)?.seq ?? after;
+      }
+      expect(logged.length).toBeGreaterThan(15_000);
+      expect(logged).toEqual(streamed);
     } finally {
       await storage.close();
     }

@@ -75,6 +75,31 @@ describe("packing a run's logged events", () => {
     expect(packEvents(runEvents(mixed)).data).toContain(mixed.join(""));
   });
 
+  it("packs an agent's deltas and a child run's as columns too, and gives them back as streamed", () => {
+    const agentIds = { agentName: "writer", agentRunId: "a1" };
+    const child = { ...ids, runId: "r1/1", workflowId: "kid", parentRunId: "r1" };
+    const events: WorkflowEvent[] = [
+      { event: "WorkflowStarted", ...ids, workflowName: "w", createdAt: 1_000, seq: 1 },
+    ];
+    const add = (e: object) => events.push({ ...e, seq: events.length + 1 } as WorkflowEvent);
+    const content = (runIds: object, agentOf: object, text: string) =>
+      // The field order the runtime makes: ids, parentRunId, createdAt, content, agent's ids.
+      add({ event: "RunResponseContent", ...runIds, createdAt: 1_001, content: text, ...agentOf });
+    for (const text of ["tok ", "tok ", "end. "]) content(ids, agentIds, text);
+    content(ids, { agentName: "critic", agentRunId: "a2" }, "Fine. ");
+    content(child, {}, "child ");
+    content(child, agentIds, "child's agent ");
+    content(ids, {}, "own.");
+    events.push(completed(events.length + 1, "tok tok end. Fine. child child's agent own."));
+    const { data } = packEvents(events);
+    const packed = JSON.parse(data.slice(0, data.indexOf("\n"))) as { d?: unknown }[];
+    // Started, five runs of deltas (the writer's, the critic's, the child's, the child's agent's,
+    // its own), completed.
+    expect(packed.filter((item) => "d" in item)).toHaveLength(5);
+    expect(data).not.toContain('"content":"tok "');
+    expect(readBack([packEvents(events)]).map((e) => e.data)).toEqual(events.map(eventJson));
+  });
+
   it("keeps text with a lone surrogate in the JSON, escaped", () => {
     const events = runEvents(["a", "\ud800", "b"]);
     const { data } = packEvents(events);
