@@ -1,8 +1,9 @@
 /**
  * The event log of runs served over HTTP: (a) a 10,000-delta persisted run (SQLite) keeping its
  * events in the store vs the same run without the log, as time per run and tokens/s (target:
- * the log costs at most 10%), each side in a process of its own (bench/event-log-worker.ts),
- * rounds taking turns; (b) SSE framing (`toSSEResponse`, the response body read to its end) vs
+ * the log costs at most 10%), the deltas yielded by the workflow as fast as it can, then
+ * streamed by an agent; each side in a process of its own (bench/event-log-worker.ts), rounds
+ * taking turns; (b) SSE framing (`toSSEResponse`, the response body read to its end) vs
  * the bare event stream, per event, in this process.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -37,31 +38,38 @@ export async function main(): Promise<void> {
   console.log("\n# event log and SSE (median [fastest–slowest] of the rounds)");
   const dir = mkdtempSync(join(tmpdir(), "buddy-bench-log-"));
   try {
-    const start = (side: "logged" | "plain") =>
-      startWorker("event-log-worker.ts", {
-        side,
-        file: join(dir, `${side}.db`),
-        deltas: DELTAS,
-        runs: RUNS,
-      });
-    const [logged, plain] = [start("logged"), start("plain")] as const;
-    await Promise.all([logged.send(undefined, "ready"), plain.send(undefined, "ready")]);
-    const [withLog, without] = await interleave(
-      [{ step: () => logged.send("round", "done") }, { step: () => plain.send("round", "done") }],
-      { rounds: 15, runs: 1, scale: 1 / RUNS },
-    );
-    await Promise.all([logged.stop(), plain.stop()]);
-    report(
-      `(a) persisted run of ${DELTAS.toLocaleString("en-US")} deltas, with the event log`,
-      withLog,
-      without,
-      "µs/run",
-      1.1,
-    );
-    const perSecond = (us: number) => Math.round((DELTAS / us) * 1e6).toLocaleString("en-US");
-    console.log(
-      `    tokens/s: ${perSecond(withLog.median)} with the log, ${perSecond(without.median)} without`,
-    );
+    for (const source of ["workflow", "agent"] as const) {
+      const start = (side: "logged" | "plain") =>
+        startWorker("event-log-worker.ts", {
+          side,
+          source,
+          file: join(dir, `${source}-${side}.db`),
+          deltas: DELTAS,
+          runs: RUNS,
+        });
+      const [logged, plain] = [start("logged"), start("plain")] as const;
+      await Promise.all([logged.send(undefined, "ready"), plain.send(undefined, "ready")]);
+      const [withLog, without] = await interleave(
+        [{ step: () => logged.send("round", "done") }, { step: () => plain.send("round", "done") }],
+        { rounds: 15, runs: 1, scale: 1 / RUNS },
+      );
+      await Promise.all([logged.stop(), plain.stop()]);
+      const what =
+        source === "workflow"
+          ? "yielded by the workflow"
+          : "streamed by an agent (`yield* agent.stream(p, ctx)`)";
+      report(
+        `(a) persisted run of ${DELTAS.toLocaleString("en-US")} deltas ${what}, with the event log`,
+        withLog,
+        without,
+        "µs/run",
+        1.1,
+      );
+      const perSecond = (us: number) => Math.round((DELTAS / us) * 1e6).toLocaleString("en-US");
+      console.log(
+        `    tokens/s: ${perSecond(withLog.median)} with the log, ${perSecond(without.median)} without`,
+      );
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
