@@ -55,6 +55,7 @@ export { RunResponse } from "./run/run-response.js";
 export type { WaitOptions } from "./run/run-wait.js";
 export { WorkflowStream } from "./run/workflow-stream.js";
 export type { EventBatch } from "./session/event-batch.js";
+export { readEventBatches } from "./session/event-unpack.js";
 export type { QueryLogEvent, StorageOptions } from "./session/kysely/storage-options.js";
 export type { StepRecord, StepWrite } from "./session/step-record.js";
 export type { StoredEvent } from "./session/stored-event.js";

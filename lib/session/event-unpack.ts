@@ -1,4 +1,5 @@
 import type { WorkflowEvent } from "../run/run-event.js";
+import type { EventBatch } from "./event-batch.js";
 import { expand } from "./run-lengths.js";
 import type { StoredEvent } from "./stored-event.js";
 
@@ -145,4 +146,34 @@ function withContent(
   };
   const content = "r" in item ? e.content : text;
   return { ...e, content, response: { ...e.response, content } } as WorkflowEvent;
+}
+
+/**
+ * The events of a run's log with `seq` above `after`, each as its own JSON text: what
+ * `WorkflowStorage.listEvents` answers, for a store of your own. `batches` are every batch the
+ * run logged (`SessionRun.appendEvents`, then `RunOutcome.events`), in order of `lastSeq`; a
+ * batch may need the text of the ones before it, so pass them all.
+ *
+ * @example
+ * ```ts
+ * import { type EventBatch, readEventBatches, type StoredEvent } from "buddy-ai";
+ * // A store that keeps each run's batches in memory answers listEvents like this:
+ * const logs = new Map<string, EventBatch[]>();
+ * async function listEvents(runId: string, options?: { after?: number }): Promise<StoredEvent[]> {
+ *   return readEventBatches(logs.get(runId) ?? [], options?.after ?? 0);
+ * }
+ * ```
+ */
+export function readEventBatches(
+  batches: readonly Pick<EventBatch, "lastSeq" | "data">[],
+  after = 0,
+): StoredEvent[] {
+  const events: StoredEvent[] = [];
+  let earlier = "";
+  for (const { lastSeq, data } of batches) {
+    const batch = new PackedBatch(data);
+    if (lastSeq > after) events.push(...batch.events(after, earlier));
+    earlier += batch.deltaText();
+  }
+  return events;
 }

@@ -1,7 +1,15 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { agent, defineWorkflow, execute, recoverRuns, type WorkflowStorage } from "buddy-ai";
+import {
+  agent,
+  defineWorkflow,
+  type EventBatch,
+  execute,
+  readEventBatches,
+  recoverRuns,
+  type WorkflowStorage,
+} from "buddy-ai";
 import { sqliteStorage } from "buddy-ai/sqlite";
 import { scriptedModel } from "buddy-ai/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -24,6 +32,42 @@ async function drain(stream: AsyncIterable<{ runId: string; seq?: number }>) {
 function listEvents(storage: WorkflowStorage, runId: string, options?: { after?: number }) {
   if (storage.listEvents === undefined) throw new Error("this store keeps no event log");
   return storage.listEvents(runId, options);
+}
+
+/** `target` with some of its methods replaced (the others bound to it). */
+function delegate<T extends object>(target: T, overrides: Partial<T>): T {
+  return new Proxy(target, {
+    get(t, key) {
+      if (key in overrides) return overrides[key as keyof T];
+      const value = Reflect.get(t, key, t);
+      return typeof value === "function" ? value.bind(t) : value;
+    },
+  });
+}
+
+/** Streams, with its log kept, a run of an agent's, a child run's and its own deltas. */
+async function streamMixed(storage: WorkflowStorage) {
+  const tokensOf = (word: string) => Array.from({ length: 5000 }, (_, i) => `${word}${i} `);
+  const writer = agent({
+    name: "writer",
+    model: scriptedModel([{ repeat: { text: tokensOf("w") } }]),
+  });
+  const child = defineWorkflow(async function* kid(ctx, n: number) {
+    yield* writer.stream(`child ${n}`, ctx);
+    yield "child's own. ";
+  });
+  const parent = defineWorkflow(async function* mixed(ctx) {
+    yield* writer.stream("go", ctx);
+    yield* ctx.stream(child, 1);
+    for (const token of tokensOf("o")) yield token;
+  });
+  const streamed: string[] = [];
+  let runId = "";
+  for await (const e of execute(parent, undefined, { storage, eventLog: true })) {
+    streamed.push(JSON.stringify(e));
+    runId = e.runId;
+  }
+  return { runId, streamed };
 }
 
 describe("the event log (SQLite)", () => {
@@ -69,27 +113,8 @@ describe("the event log (SQLite)", () => {
 
   it("gives back every event of an agent's, a child's and its own deltas as the text it streamed", async () => {
     const storage = sqliteStorage({ dbFile: join(dir, "mixed.db") });
-    const tokensOf = (word: string) => Array.from({ length: 5000 }, (_, i) => `${word}${i} `);
-    const writer = agent({
-      name: "writer",
-      model: scriptedModel([{ repeat: { text: tokensOf("w") } }]),
-    });
-    const child = defineWorkflow(async function* kid(ctx, n: number) {
-      yield* writer.stream(`child ${n}`, ctx);
-      yield "child's own. ";
-    });
-    const parent = defineWorkflow(async function* mixed(ctx) {
-      yield* writer.stream("go", ctx);
-      yield* ctx.stream(child, 1);
-      for (const token of tokensOf("o")) yield token;
-    });
     try {
-      const streamed: string[] = [];
-      let runId = "";
-      for await (const e of execute(parent, undefined, { storage, eventLog: true })) {
-        streamed.push(JSON.stringify(e));
-        runId = e.runId;
-      }
+      const { runId, streamed } = await streamMixed(storage);
       const logged: string[] = [];
       for (let after = 0; ; ) {
         const page = (await listEvents(storage, runId, { after })) ?? [];
@@ -101,6 +126,42 @@ describe("the event log (SQLite)", () => {
       expect(logged).toEqual(streamed);
     } finally {
       await storage.close();
+    }
+  });
+
+  it("lets a store of one's own answer listEvents from the batches it was given", async () => {
+    const inner = sqliteStorage({ dbFile: join(dir, "own.db") });
+    const logs = new Map<string, EventBatch[]>();
+    // The store's own log: every batch the runtime hands over, kept in memory by run.
+    const keep = (runId: string, batches: readonly EventBatch[] = []) =>
+      logs.set(runId, [...(logs.get(runId) ?? []), ...batches]);
+    const storage = delegate(inner, {
+      openRun: async (request) => {
+        const run = await inner.openRun(request);
+        return delegate(run, {
+          appendEvents: async (batch) => {
+            keep(request.runId, [batch]);
+          },
+          finish: (outcome) => {
+            keep(request.runId, outcome.events);
+            return run.finish({ ...outcome, events: [] });
+          },
+        });
+      },
+    });
+    try {
+      const { runId, streamed } = await streamMixed(storage);
+      expect(logs.get(runId)?.length).toBeGreaterThan(3);
+      expect(await listEvents(inner, runId)).toEqual([]);
+      for (const after of [0, 1, 4_096, 9_000, streamed.length - 1, streamed.length]) {
+        const events = readEventBatches(logs.get(runId) ?? [], after);
+        expect(events.map((e) => e.data)).toEqual(streamed.slice(after));
+        expect(events.map((e) => e.seq)).toEqual(
+          streamed.slice(after).map((_, i) => after + i + 1),
+        );
+      }
+    } finally {
+      await inner.close();
     }
   });
 
