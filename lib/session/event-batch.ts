@@ -94,8 +94,9 @@ class DeltaRun {
 /**
  * Packs events as they come (each stamped with `seq`, in order). A text delta (the run's own, a
  * child run's, an agent's) adds only its content to a string and its time and length to two
- * run-length counts, so a run's log holds no event objects between batches, and a batch's text
- * is written as it is, never escaped. A terminal event whose content is every delta the log holds
+ * run-length counts, so a run's log holds no delta objects between batches (other events are
+ * kept as they are until the batch is made), and a batch's text is written as it is, never
+ * escaped. A terminal event whose content is every delta the log holds
  * (a run logged from its first event, whose content is its text deltas) keeps no copy of it.
  */
 export class EventPacker {
