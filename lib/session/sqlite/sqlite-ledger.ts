@@ -102,7 +102,9 @@ export class SqliteLedger implements RunLedger {
       }
       this.#leases.forget(id);
       const previous = row.previous_run_id;
-      if (previous !== null && previous !== runId) {
+      // The previous run is still `running` only if its process died. The run whose history
+      // this process kept ended here (its row is final): nothing to look at.
+      if (previous !== null && previous !== runId && previous !== write.historyAfter) {
         q.abandonRun.run({ runId: previous, error: abandoned, now });
       }
       const seq = Number(row.run_count);
