@@ -1,9 +1,9 @@
 import type { SessionRun } from "../session/workflow-storage.js";
 import type { SessionState } from "../workflow/workflow.js";
-import type { LogEnd } from "./event-log.js";
+import type { LogEnd, RunEventLog } from "./event-log.js";
 import type { Logger } from "./logger.js";
 import type { Message } from "./message.js";
-import type { PendingWait } from "./run-event.js";
+import type { PendingWait, WorkflowEvent } from "./run-event.js";
 import type { ParentRun } from "./run-link.js";
 import type { RunResponse } from "./run-response.js";
 
@@ -16,7 +16,6 @@ export class RunRecorder {
   binding: SessionRun | undefined;
   readonly #children: RunResponse[] = [];
   readonly #startedAt = performance.now();
-  #stamped = false;
 
   constructor(
     private readonly response: RunResponse,
@@ -41,19 +40,19 @@ export class RunRecorder {
   }
 
   /**
-   * Stamps the run's duration and end time on its response, once: before its terminal event is
-   * logged, so the log holds the response as the stream gives it.
+   * The run ended with `terminal`: stamps its duration and end time on its response, then hands
+   * `terminal` to the run's event log, which so keeps the response as the stream gives it.
+   * Resolves what the final save writes of the log (none without a log).
    */
-  stampDuration(): void {
-    if (this.#stamped) return;
-    this.#stamped = true;
+  end(log: RunEventLog | undefined, terminal: WorkflowEvent): LogEnd | Promise<LogEnd> | undefined {
     this.response.metrics.durationMs = performance.now() - this.#startedAt;
     this.response.finishedAt = Date.now();
+    return log?.close(terminal);
   }
 
   /**
-   * Stamps the duration and hands the outcome over; `state` only for a completed run, `log`
-   * (the run's last `seq` and unlogged events) only for a top-level run.
+   * Hands the ended run's outcome over (see {@link end}); `state` only for a completed run,
+   * `log` (the run's last `seq` and unlogged events) only for a top-level run.
    */
   async finish(
     state?: SessionState,
@@ -61,7 +60,6 @@ export class RunRecorder {
     log?: LogEnd,
   ): Promise<void> {
     const { response, parent, binding } = this;
-    this.stampDuration();
     if (parent !== undefined) {
       parent.collect(response);
       return;

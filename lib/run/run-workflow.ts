@@ -227,8 +227,7 @@ async function* runEvents(
       content: response.content,
       response,
     };
-    recorder.stampDuration();
-    const closing = log?.close(completed);
+    const closing = recorder.end(log, completed);
     const logEnd = closing instanceof Promise ? await closing : closing;
     if (recorder.persists) await recorder.finish(ctx.sessionState, undefined, logEnd);
     else session.commit?.(ctx.sessionState);
@@ -267,8 +266,7 @@ async function* runEvents(
       };
       // A resumed run's span links to this one's: the store keeps its id with the run.
       if (trace !== undefined) response.extraData[suspendedSpanKey] = trace.traceparent;
-      recorder.stampDuration();
-      await recorder.finish(undefined, error.waits, await log?.close(suspended));
+      await recorder.finish(undefined, error.waits, await recorder.end(log, suspended));
       trace?.suspended(error.waits);
       yield suspended;
       // A resume whose answer was refused: the run waits still, and the resume fails.
@@ -284,8 +282,7 @@ async function* runEvents(
       // What was streamed before the cancellation stays: the user has seen it.
       response.content = content?.final(undefined);
       const cancelled = cancelledEvent(response, abort.message);
-      recorder.stampDuration();
-      await recorder.finishQuietly(await log?.close(cancelled));
+      await recorder.finishQuietly(await recorder.end(log, cancelled));
       trace?.failed(abort, true);
       yield cancelled;
       throw abort;
@@ -302,8 +299,7 @@ async function* runEvents(
       error: response.error,
       errorName: error instanceof Error ? error.name : typeof error,
     };
-    recorder.stampDuration();
-    await recorder.finishQuietly(await log?.close(failed));
+    await recorder.finishQuietly(await recorder.end(log, failed));
     trace?.failed(error, false);
     yield failed;
     throw error;
@@ -318,8 +314,7 @@ async function* runEvents(
       response.content = content?.final(undefined);
       // Not streamed (nobody reads on), but logged: a reader elsewhere sees how it ended.
       const cancelled = cancelledEvent(response, response.error);
-      recorder.stampDuration();
-      await recorder.finishQuietly(await log?.close(cancelled));
+      await recorder.finishQuietly(await recorder.end(log, cancelled));
       trace?.failed(response.error, true);
     }
   }
