@@ -30,8 +30,12 @@ export interface EventBatch {
   readonly createdAt: number;
 }
 
-/** An event packed without copies of its content (see `EventPacker`). */
-type Lean = { readonly r: WorkflowEvent } | { readonly w: WorkflowEvent };
+/**
+ * An event packed without copies of its content (see `EventPacker`): `r`, an event whose
+ * `response.content` (null) is its `content`; `w`, one whose `content` and `response.content`
+ * (both null) are the text of every delta the run logged before it.
+ */
+export type LeanEvent = { readonly r: WorkflowEvent } | { readonly w: WorkflowEvent };
 
 /** Whether `text` has no lone surrogate (`String.prototype.isWellFormed`, Node 20 and later). */
 function isWellFormed(text: string): boolean {
@@ -158,7 +162,7 @@ export class EventPacker {
    * keeps it once (`r`, `response.content` null), and not at all when that content is the text of
    * every delta before it (`w`, `content` null too).
    */
-  #lean(e: WorkflowEvent): WorkflowEvent | Lean {
+  #lean(e: WorkflowEvent): WorkflowEvent | LeanEvent {
     if (!("response" in e) || !("content" in e)) return e;
     const { response, content } = e;
     if (typeof content !== "string" || response.content !== content) return e;

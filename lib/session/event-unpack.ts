@@ -1,5 +1,5 @@
 import type { WorkflowEvent } from "../run/run-event.js";
-import type { EventBatch } from "./event-batch.js";
+import type { EventBatch, LeanEvent } from "./event-batch.js";
 import { expand } from "./run-lengths.js";
 import type { StoredEvent } from "./stored-event.js";
 
@@ -22,16 +22,8 @@ interface Deltas {
   readonly c?: string | readonly string[];
 }
 
-/**
- * A packed item: an event kept whole; `r`, an event whose `response.content` (null) is its
- * `content`; `w`, one whose `content` and `response.content` (both null) are the text of every
- * delta the run logged before it; or a run of deltas.
- */
-type Packed =
-  | WorkflowEvent
-  | Deltas
-  | { readonly r: WorkflowEvent }
-  | { readonly w: WorkflowEvent };
+/** A packed item: an event kept whole, an event kept without copies of its content, deltas. */
+type Packed = WorkflowEvent | LeanEvent | Deltas;
 
 /** A logged batch (`EventBatch.data`), read back. */
 export class PackedBatch {
@@ -54,8 +46,8 @@ export class PackedBatch {
   /** The text of every delta in the batch, in order. */
   deltaText(): string {
     let text = "";
-    this.#each((_, contents) => {
-      text += contents.join("");
+    this.#each((_, runText) => {
+      text += runText;
     });
     return text;
   }
@@ -68,8 +60,9 @@ export class PackedBatch {
     const out: StoredEvent[] = [];
     let text = earlierText;
     this.#each(
-      (item, contents) => {
-        text += contents.join("");
+      (item, runText) => {
+        text += runText;
+        const contents = splitDeltas(item, runText);
         const [first, runId, sessionId, workflowId] = item.d;
         const { parentRunId, agentName, agentRunId } = item.x ?? {};
         const times = expand(item.t);
@@ -103,42 +96,42 @@ export class PackedBatch {
     return out;
   }
 
-  /** Calls `deltas` for each run of deltas (with its contents), `event` for every other event. */
+  /** Calls `deltas` for each run of deltas (with its text), `event` for every other event. */
   #each(
-    deltas: (item: Deltas, contents: readonly string[]) => void,
-    event?: (
-      e: WorkflowEvent | { readonly r: WorkflowEvent } | { readonly w: WorkflowEvent },
-    ) => void,
+    deltas: (item: Deltas, runText: string) => void,
+    event?: (e: WorkflowEvent | LeanEvent) => void,
   ): void {
     let at = 0;
     for (const item of this.#items) {
-      if (!("d" in item)) {
-        event?.(item);
-        continue;
+      if (!("d" in item)) event?.(item);
+      else if (typeof item.c === "string") deltas(item, item.c);
+      else if (item.c !== undefined) deltas(item, item.c.join(""));
+      else {
+        // The text part holds the runs' texts one after the other.
+        let length = 0;
+        const n = item.n ?? [];
+        for (let k = 0; k < n.length; k += 2) length += (n[k] ?? 0) * (n[k + 1] ?? 0);
+        deltas(item, this.#text.slice(at, at + length));
+        at += length;
       }
-      if (Array.isArray(item.c)) {
-        deltas(item, item.c);
-        continue;
-      }
-      const inline = typeof item.c === "string" ? item.c : undefined;
-      const text = inline ?? this.#text;
-      let from = inline === undefined ? at : 0;
-      const contents: string[] = [];
-      for (const length of expand(item.n ?? [])) {
-        contents.push(text.slice(from, from + length));
-        from += length;
-      }
-      if (inline === undefined) at = from;
-      deltas(item, contents);
     }
   }
 }
 
+/** The contents of a run of deltas, one per delta, from the run's text. */
+function splitDeltas(item: Deltas, runText: string): readonly string[] {
+  if (Array.isArray(item.c)) return item.c;
+  const contents: string[] = [];
+  let at = 0;
+  for (const length of expand(item.n ?? [])) {
+    contents.push(runText.slice(at, at + length));
+    at += length;
+  }
+  return contents;
+}
+
 /** The event `item` stands for, its content restored (`text`: the run's delta text so far). */
-function withContent(
-  item: WorkflowEvent | { readonly r: WorkflowEvent } | { readonly w: WorkflowEvent },
-  text: string,
-): WorkflowEvent {
+function withContent(item: WorkflowEvent | LeanEvent, text: string): WorkflowEvent {
   if (!("r" in item) && !("w" in item)) return item;
   const e = ("r" in item ? item.r : item.w) as WorkflowEvent & {
     content: unknown;

@@ -35,6 +35,8 @@ export async function listEvents(
 ): Promise<StoredEvent[]> {
   const { db, tables } = store;
   const events: StoredEvent[] = [];
+  // Read from the run's first batch: the batches before one are at hand when it needs their text.
+  const read: PackedBatch[] | undefined = after === 0 ? [] : undefined;
   let from = after;
   while (events.length < limit) {
     const rows = await db
@@ -48,8 +50,11 @@ export async function listEvents(
     for (const row of rows) {
       const batch = new PackedBatch(row.data);
       const seq = toNumber(row.seq);
-      const earlier = batch.needsEarlierText ? await earlierText(store, runId, seq) : "";
+      const earlier = !batch.needsEarlierText
+        ? ""
+        : (read?.map((b) => b.deltaText()).join("") ?? (await earlierText(store, runId, seq)));
       events.push(...batch.events(after, earlier));
+      read?.push(batch);
       from = seq;
     }
     if (rows.length < 16) break;
