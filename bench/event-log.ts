@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { defineWorkflow, execute } from "buddy-ai";
 import { toSSEResponse } from "buddy-ai/http";
 import { interleave, report } from "./support/measure.js";
+import { drain } from "./support/stream-workload.js";
 import { startWorker } from "./support/worker-process.js";
 import { quiet } from "./support/workload.js";
 
@@ -21,12 +22,6 @@ const RUNS = 5;
 const tokens = defineWorkflow(async function* tokens(_ctx, count: number) {
   for (let i = 0; i < count; i++) yield "tok ";
 });
-
-async function drain(events: AsyncIterable<unknown>): Promise<number> {
-  let n = 0;
-  for await (const _ of events) n++;
-  return n;
-}
 
 async function drainBody(response: Response): Promise<number> {
   let bytes = 0;

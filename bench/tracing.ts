@@ -24,6 +24,7 @@ import {
   type WorkflowContext,
 } from "buddy-ai";
 import { interleave, report } from "./support/measure.js";
+import { drain, items, nativeRun } from "./support/stream-workload.js";
 import { quiet } from "./support/workload.js";
 
 const DELTAS = 1_000_000;
@@ -59,34 +60,8 @@ function tracingOn(chosen: BasicTracerProvider = provider): void {
   trace.setGlobalTracerProvider(chosen);
 }
 
-async function* items(count: number): AsyncGenerator<string> {
-  for (let i = 0; i < count; i++) yield "x";
-}
+/** The workflow: yields DELTAS string deltas. */
 const deltas = () => items(DELTAS);
-
-async function* nativeRun(): AsyncGenerator<Record<string, unknown>> {
-  const ids = { runId: "r", sessionId: "s", workflowId: "w" };
-  yield { event: "WorkflowStarted", ...ids, createdAt: Date.now(), workflowName: "w" };
-  let content = "";
-  for await (const delta of deltas()) {
-    content += delta;
-    yield {
-      event: "RunResponseContent",
-      runId: ids.runId,
-      sessionId: ids.sessionId,
-      workflowId: ids.workflowId,
-      createdAt: Date.now(),
-      content: delta,
-    };
-  }
-  yield { event: "WorkflowCompleted", ...ids, createdAt: Date.now(), content };
-}
-
-async function drain(events: AsyncIterable<unknown>): Promise<number> {
-  let n = 0;
-  for await (const _ of events) n++;
-  return n;
-}
 
 /** A model streaming AGENT_DELTAS deltas from memory. */
 const memoryModel: Model = {
@@ -125,7 +100,7 @@ export async function main(): Promise<void> {
     [
       { prepare: tracingOff, step: () => drain(execute(deltas, undefined, { logger: quiet })) },
       { prepare: tracingOn, step: () => drain(execute(deltas, undefined, { logger: quiet })) },
-      { prepare: tracingOff, step: () => drain(nativeRun()) },
+      { prepare: tracingOff, step: () => drain(nativeRun(DELTAS)) },
     ],
     { rounds: 7, runs: 1, scale: 1e3 / DELTAS },
   );

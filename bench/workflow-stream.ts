@@ -12,41 +12,13 @@ import {
 import { execute, run } from "buddy-ai";
 import { from as fromNpm } from "ix/asynciterable";
 import { interleave, report } from "./support/measure.js";
+import { drain, items, nativeRun } from "./support/stream-workload.js";
 import { quiet } from "./support/workload.js";
 
 const DELTAS = 1_000_000;
 
-async function* items(count: number): AsyncGenerator<string> {
-  for (let i = 0; i < count; i++) yield "x";
-}
-
 /** The workflow: yields DELTAS string deltas. */
 const deltas = () => items(DELTAS);
-
-/** The baseline: one hand-written native async generator stamping and accumulating. */
-async function* nativeRun(): AsyncGenerator<Record<string, unknown>> {
-  const ids = { runId: "r", sessionId: "s", workflowId: "w" };
-  yield { event: "WorkflowStarted", ...ids, createdAt: Date.now(), workflowName: "w" };
-  let content = "";
-  for await (const delta of deltas()) {
-    content += delta;
-    yield {
-      event: "RunResponseContent",
-      runId: ids.runId,
-      sessionId: ids.sessionId,
-      workflowId: ids.workflowId,
-      createdAt: Date.now(),
-      content: delta,
-    };
-  }
-  yield { event: "WorkflowCompleted", ...ids, createdAt: Date.now(), content };
-}
-
-async function drain(events: AsyncIterable<unknown>): Promise<number> {
-  let n = 0;
-  for await (const _ of events) n++;
-  return n;
-}
 
 /** (a) ns per event through `execute` vs the native generator; (b) µs per `run()` vs a call. */
 export async function main(): Promise<void> {
@@ -54,7 +26,7 @@ export async function main(): Promise<void> {
   const [ours, baseline] = await interleave(
     [
       { step: () => drain(execute(deltas, undefined, { logger: quiet })) },
-      { step: () => drain(nativeRun()) },
+      { step: () => drain(nativeRun(DELTAS)) },
     ],
     { rounds: 7, runs: 1, scale: 1e3 / DELTAS },
   );
