@@ -18,8 +18,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const S = {
   sessionId: null, session: null, runId: null, detail: null, notice: null,
   events: [], lastSeq: 0, live: undefined, status: null, source: null, dirty: false,
-  // answers: the answer field of each wait of the selected run, by wait name.
-  answers: {}, keys: {},
+  // answerFields: the answer field (a textarea) of each wait of the selected run, by wait name.
+  answerFields: {}, keys: {},
 };
 
 /** The nodes and strings among nested arrays, without the empty values. */
@@ -123,7 +123,7 @@ async function loadRun() {
 
 async function selectRun(runId) {
   stopFollowing();
-  Object.assign(S, { runId, detail: null, notice: null, events: [], lastSeq: 0, live: undefined, answers: {} });
+  Object.assign(S, { runId, detail: null, notice: null, events: [], lastSeq: 0, live: undefined, answerFields: {} });
   S.status = null;
   renderRun();
   if (!runId) return;
@@ -357,11 +357,11 @@ function waitForm(wait, i) {
   const id = "wait-" + i;
   // One field per wait, kept while the run stays selected: drawing the run panel again (a
   // refresh, a settled stream) moves it into the new form, with what is typed, focus and caret.
-  let text = S.answers[wait.name];
+  let text = S.answerFields[wait.name];
   if (!text) {
     text = h("textarea", { name: wait.name, spellcheck: "false" });
     text.value = /^approve:/.test(wait.name) ? '{ "approved": true }' : "{}";
-    S.answers[wait.name] = text;
+    S.answerFields[wait.name] = text;
   }
   text.id = id;
   const button = h("button", { type: "submit", class: "primary" }, "Resume");
@@ -406,7 +406,7 @@ async function resumeRun(name, text, button) {
   const detail = await loadRun().catch(() => null);
   // Refused: keep the form as typed, with the reason above it.
   if (S.notice && (!detail || detail.run.status === "suspended")) return;
-  S.answers = {};
+  S.answerFields = {};
   renderRun();
   follow();
   loadRuns().catch(() => {});
