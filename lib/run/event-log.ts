@@ -8,11 +8,11 @@ import type { WorkflowEvent } from "./run-event.js";
  * recovered after its process died numbers its events on from this far past its last logged
  * event, since up to this many may have been streamed (and seen) but not logged.
  */
-export const logWindow = 8192;
+export const logWindow = 32_768;
 
 /** A batch goes out this long after its first event, or at {@link batchSize} events. */
 const flushMs = 25;
-const batchSize = 4096;
+const batchSize = 16_384;
 
 /** What a run's final save writes of its events. */
 export interface LogEnd {

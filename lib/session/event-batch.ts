@@ -33,13 +33,27 @@ export interface EventBatch {
 /**
  * An event packed without copies of its content (see `EventPacker`): `r`, an event whose
  * `response.content` (null) is its `content`; `w`, one whose `content` and `response.content`
- * (both null) are the text of every delta the run logged before it.
+ * (both null) are the text of every delta the run logged before it. `m`: the index of the
+ * response's message whose `content` (null) is that content too (the model's last answer).
  */
-export type LeanEvent = { readonly r: WorkflowEvent } | { readonly w: WorkflowEvent };
+export type LeanEvent =
+  | { readonly r: WorkflowEvent; readonly m?: number }
+  | { readonly w: WorkflowEvent; readonly m?: number };
 
 /** Whether `text` has no lone surrogate (`String.prototype.isWellFormed`, Node 20 and later). */
 function isWellFormed(text: string): boolean {
   return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/**
+ * Whether `text` and `content` are the same string. `content` (a run's, built one delta at a
+ * time) is flattened first: compared as it is, V8 walks its pieces one by one, and encoding it
+ * for the store walks them again. Flat, both are copies of one block.
+ */
+function sameText(text: string | undefined, content: string): boolean {
+  if (text === undefined || text.length !== content.length) return false;
+  content.charCodeAt(0); // flattens it, in place
+  return text === content;
 }
 
 /**
@@ -54,11 +68,9 @@ class DeltaRun {
   readonly agentName: string | undefined;
   readonly agentRunId: string | undefined;
   readonly #head: string;
-  readonly times = new RunLengths();
-  readonly lengths = new RunLengths();
-  contents = "";
-  /** How many deltas the run holds. */
-  size = 0;
+  readonly #times = new RunLengths();
+  /** The deltas' text, one string per delta (joined, and their lengths counted, once). */
+  readonly #parts: string[] = [];
 
   constructor(e: RunResponseContentEvent, first: number) {
     this.first = first;
@@ -72,10 +84,21 @@ class DeltaRun {
       (more === undefined ? "" : `,"x":${toJson({ parentRunId, agentName, agentRunId })}`);
   }
 
+  /** Adds a delta of the run: its text and its time. */
+  push(content: string, createdAt: number): void {
+    this.#parts.push(content);
+    this.#times.add(createdAt);
+  }
+
+  /** The deltas' text. */
+  contents(): string {
+    return this.#parts.join("");
+  }
+
   /** Whether `e`, numbered `seq`, continues this run of deltas. */
   continues(e: RunResponseContentEvent, seq: number): boolean {
     return (
-      this.first + this.size === seq &&
+      this.first + this.#parts.length === seq &&
       e.runId === this.runId &&
       e.agentName === this.agentName &&
       e.agentRunId === this.agentRunId
@@ -86,9 +109,10 @@ class DeltaRun {
    * The run as JSON text. Its contents go to the batch's text part, as they are, when they are
    * well-formed UTF-16 (nothing to escape, nothing to scan); otherwise inline, escaped by JSON.
    */
-  json(text: string[]): string {
-    const { times, lengths, contents } = this;
-    const columns = `{${this.#head},"t":[${times.done()}],"n":[${lengths.done()}]`;
+  json(contents: string, text: string[]): string {
+    const lengths = new RunLengths();
+    for (const part of this.#parts) lengths.add(part.length);
+    const columns = `{${this.#head},"t":[${this.#times.done()}],"n":[${lengths.done()}]`;
     if (!isWellFormed(contents)) return `${columns},"c":${JSON.stringify(contents)}}`;
     text.push(contents);
     return `${columns}}`;
@@ -130,10 +154,7 @@ export class EventPacker {
         this.#deltas = deltas;
         this.#packed.push(deltas);
       }
-      deltas.size++;
-      deltas.times.add(e.createdAt);
-      deltas.lengths.add(content.length);
-      deltas.contents += content;
+      deltas.push(content, e.createdAt);
       return;
     }
     this.#deltas = undefined;
@@ -146,8 +167,9 @@ export class EventPacker {
     const text: string[] = [];
     const items = this.#packed.map((item) => {
       if (!(item instanceof DeltaRun)) return toJson(this.#lean(item));
-      if (this.#text !== undefined) this.#text += item.contents;
-      return item.json(text);
+      const contents = item.contents();
+      if (this.#text !== undefined) this.#text += contents;
+      return item.json(contents, text);
     });
     const json = `[${items.join(",")}]`;
     const data = text.length === 0 ? json : `${json}\n${text.join("")}`;
@@ -166,9 +188,18 @@ export class EventPacker {
     if (!("response" in e) || !("content" in e)) return e;
     const { response, content } = e;
     if (typeof content !== "string" || response.content !== content) return e;
-    const lean = { ...e, response: { ...response, content: null } } as WorkflowEvent;
-    if (this.#text !== content || e.parentRunId !== undefined) return { r: lean };
-    return { w: { ...lean, content: null } as WorkflowEvent };
+    const { messages } = response;
+    const m = messages.length - 1;
+    const last = messages[m];
+    // The model's last answer, as the agent's (and the workflow's) response keeps it.
+    const answered = last !== undefined && last.role === "assistant" && last.content === content;
+    const leanResponse = answered
+      ? { ...response, content: null, messages: messages.with(m, { ...last, content: null }) }
+      : { ...response, content: null };
+    const lean = { ...e, response: leanResponse } as WorkflowEvent;
+    const whole = e.parentRunId === undefined && sameText(this.#text, content);
+    const packed = whole ? { w: { ...lean, content: null } as WorkflowEvent } : { r: lean };
+    return answered ? { ...packed, m } : packed;
   }
 }
 

@@ -25,17 +25,55 @@ interface Deltas {
 /** A packed item: an event kept whole, an event kept without copies of its content, deltas. */
 type Packed = WorkflowEvent | LeanEvent | Deltas;
 
+/**
+ * `data` (a batch's, see `EventBatch.data`) stored without its text part when that text is the
+ * end of `content`, the run's final content saved with it: the JSON part then ends with a
+ * carriage return, and a reader takes the text from the content (see `PackedBatch`). Stores
+ * use it for a run's last batch, which is saved in the same transaction as the run's content:
+ * a run that streamed its content as text deltas keeps that text once, in its row.
+ */
+export function contentTail(data: string, content: string): string {
+  // The JSON part holds no raw newline or carriage return: the first newline starts the text.
+  const newline = data.indexOf("\n");
+  if (newline < 0 || !content.endsWith(data.slice(newline + 1))) return data;
+  return `${data.slice(0, newline)}\r`;
+}
+
+/** Whether `data` was stored by {@link contentTail} (its text is the end of the run's content). */
+export function endsAtContent(data: string): boolean {
+  return data.endsWith("\r");
+}
+
 /** A logged batch (`EventBatch.data`), read back. */
 export class PackedBatch {
   readonly #items: readonly Packed[];
   /** The batch's text part: the deltas' text, unescaped. */
   readonly #text: string;
 
-  constructor(data: string) {
+  /** `content`: the run's final content, for a batch stored by {@link contentTail}. */
+  constructor(data: string, content?: string) {
     // The JSON part holds no raw newline: the first one starts the text part.
     const newline = data.indexOf("\n");
-    this.#items = JSON.parse(newline < 0 ? data : data.slice(0, newline)) as Packed[];
-    this.#text = newline < 0 ? "" : data.slice(newline + 1);
+    if (newline >= 0) {
+      this.#items = JSON.parse(data.slice(0, newline)) as Packed[];
+      this.#text = data.slice(newline + 1);
+    } else if (endsAtContent(data)) {
+      if (content === undefined)
+        throw new Error("This batch's text is its run's content: pass it.");
+      this.#items = JSON.parse(data.slice(0, -1)) as Packed[];
+      this.#text = content.slice(content.length - this.#textLength());
+    } else {
+      this.#items = JSON.parse(data) as Packed[];
+      this.#text = "";
+    }
+  }
+
+  /** The length of the batch's text part: the text of every run of deltas not kept inline. */
+  #textLength(): number {
+    let length = 0;
+    for (const item of this.#items)
+      if ("d" in item && item.c === undefined) length += textLength(item);
+    return length;
   }
 
   /** Whether an event here needs the text of the run's earlier batches (see {@link events}). */
@@ -108,14 +146,20 @@ export class PackedBatch {
       else if (item.c !== undefined) deltas(item, item.c.join(""));
       else {
         // The text part holds the runs' texts one after the other.
-        let length = 0;
-        const n = item.n ?? [];
-        for (let k = 0; k < n.length; k += 2) length += (n[k] ?? 0) * (n[k + 1] ?? 0);
+        const length = textLength(item);
         deltas(item, this.#text.slice(at, at + length));
         at += length;
       }
     }
   }
+}
+
+/** The length of a run of deltas' text (UTF-16 units), from its run-length counted lengths. */
+function textLength(item: Deltas): number {
+  const n = item.n ?? [];
+  let length = 0;
+  for (let k = 0; k < n.length; k += 2) length += (n[k] ?? 0) * (n[k + 1] ?? 0);
+  return length;
 }
 
 /** The contents of a run of deltas, one per delta, from the run's text. */
@@ -138,7 +182,15 @@ function withContent(item: WorkflowEvent | LeanEvent, text: string): WorkflowEve
     response: object;
   };
   const content = "r" in item ? e.content : text;
-  return { ...e, content, response: { ...e.response, content } } as WorkflowEvent;
+  const response: { content: unknown; messages?: readonly object[] } = { ...e.response, content };
+  const { m } = item;
+  if (m !== undefined) {
+    // The message whose content was left out: the model's last answer (see `LeanEvent`).
+    const messages = response.messages ?? [];
+    const message = messages[m];
+    if (message !== undefined) response.messages = messages.with(m, { ...message, content });
+  }
+  return { ...e, content, response } as WorkflowEvent;
 }
 
 /**

@@ -1,18 +1,28 @@
 import type { Insertable, Kysely } from "kysely";
+import { SessionDecodeError } from "../../errors.js";
 import { type EventBatch, packEvents } from "../event-batch.js";
-import { PackedBatch } from "../event-unpack.js";
+import { contentTail, endsAtContent, PackedBatch } from "../event-unpack.js";
+import { decodeStoredValue } from "../state-codec.js";
 import type { StoredEvent } from "../stored-event.js";
 import type { EventTable } from "./event-table.js";
 import { toNumber } from "./session-table.js";
 import type { StoreContext } from "./store-context.js";
 import type { StoreDatabase } from "./store-tables.js";
 
-/** The row of a batch of top-level run `rootRunId`'s events. */
-export function eventRow(rootRunId: string, batch: EventBatch): Insertable<EventTable> {
+/**
+ * The row of a batch of top-level run `rootRunId`'s events. `content` is the run's final content
+ * when the batch is saved with it, in the same transaction: a batch whose text part is the end of
+ * that content keeps none of it (see `contentTail`), and is read back from the run's row.
+ */
+export function eventRow(
+  rootRunId: string,
+  batch: EventBatch,
+  content?: string,
+): Insertable<EventTable> {
   return {
     root_run_id: rootRunId,
     seq: batch.lastSeq,
-    data: batch.data,
+    data: content === undefined ? batch.data : contentTail(batch.data, content),
     created_at: batch.createdAt,
   };
 }
@@ -38,6 +48,7 @@ export async function listEvents(
   // Read from the run's first batch: the batches before one are at hand when it needs their text.
   const read: PackedBatch[] | undefined = after === 0 ? [] : undefined;
   let from = after;
+  let content: string | undefined;
   while (events.length < limit) {
     const rows = await db
       .selectFrom(tables.events)
@@ -48,7 +59,9 @@ export async function listEvents(
       .limit(16)
       .execute();
     for (const row of rows) {
-      const batch = new PackedBatch(row.data);
+      if (content === undefined && endsAtContent(row.data))
+        content = await runContent(store, runId);
+      const batch = new PackedBatch(row.data, content);
       const seq = toNumber(row.seq);
       const earlier = !batch.needsEarlierText
         ? ""
@@ -72,6 +85,21 @@ async function earlierText(store: StoreContext, runId: string, seq: number): Pro
     .orderBy("seq")
     .execute();
   return rows.map((row) => new PackedBatch(row.data).deltaText()).join("");
+}
+
+/** The final content of `runId` (a string, when its last batch ends at it: see `contentTail`). */
+async function runContent(store: StoreContext, runId: string): Promise<string> {
+  const row = await store.db
+    .selectFrom(store.tables.runs)
+    .select(["session_id", "content"])
+    .where("run_id", "=", runId)
+    .executeTakeFirst();
+  const content = row === undefined ? undefined : decodeStoredValue(row.content);
+  if (typeof content === "string") return content;
+  throw new SessionDecodeError(
+    row?.session_id ?? "(unknown)",
+    `the event log of run "${runId}" (its last batch's text is the run's content, which is gone)`,
+  );
 }
 
 /** The highest `seq` logged for `runId`, or undefined when it logged nothing (`db`: or a transaction). */

@@ -177,7 +177,9 @@ export class KyselySessionRun implements SessionRun {
     const events =
       outcome.events === undefined || !this.logsEvents
         ? undefined
-        : outcome.events.map((batch) => eventRow(runId, batch));
+        : outcome.events.map((batch, i, all) =>
+            eventRow(runId, batch, i === all.length - 1 ? finalText(top) : undefined),
+          );
     return encodedState === undefined
       ? { sessionId, runId, owner, run, children, events }
       : {
@@ -221,6 +223,16 @@ export class KyselySessionRun implements SessionRun {
   async #recordFailure(error: unknown): Promise<void> {
     await endFailedRun(this.#ledger, this.#active, this.#claim, error);
   }
+}
+
+/**
+ * The content of a run that ends here as text, which its row keeps from now on: its log's last
+ * batch, saved with it, need not keep that text again (see `eventRow`). A suspended run's
+ * content changes when it resumes.
+ */
+function finalText(run: RunResponse | undefined): string | undefined {
+  if (run === undefined || run.status === "suspended" || run.status === "running") return undefined;
+  return typeof run.content === "string" ? run.content : undefined;
 }
 
 /** What a journal write resolves when it is done. */
