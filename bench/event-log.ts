@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defineWorkflow, execute } from "buddy-ai";
 import { toSSEResponse } from "buddy-ai/http";
-import { interleave, report } from "./support/measure.js";
+import { type Figure, interleave, report } from "./support/measure.js";
 import { drain } from "./support/stream-workload.js";
-import { startWorker } from "./support/worker-process.js";
+import { startWorker, workerRounds } from "./support/worker-process.js";
 import { quiet } from "./support/workload.js";
 
 const DELTAS = 10_000;
@@ -42,13 +42,13 @@ export async function main(): Promise<void> {
           deltas: DELTAS,
           runs: RUNS,
         });
-      const [logged, plain] = [start("logged"), start("plain")] as const;
-      await Promise.all([logged.send(undefined, "ready"), plain.send(undefined, "ready")]);
-      const [withLog, without] = await interleave(
-        [{ step: () => logged.send("round", "done") }, { step: () => plain.send("round", "done") }],
-        { rounds: 15, runs: 1, scale: 1 / RUNS },
-      );
-      await Promise.all([logged.stop(), plain.stop()]);
+      // Three sets of fresh processes, five rounds each: no one process's luck decides.
+      const [withLog, without] = (await workerRounds(() => [start("logged"), start("plain")], {
+        generations: 3,
+        rounds: 5,
+        runs: 1,
+        scale: 1 / RUNS,
+      })) as [Figure, Figure];
       const what =
         source === "workflow"
           ? "yielded by the workflow"

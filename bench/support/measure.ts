@@ -44,8 +44,16 @@ export interface Figure {
 /** µs (× `scale`) per run of each side: interleaved rounds, a GC before each; a figure each. */
 export async function interleave<const T extends readonly Side[]>(
   sides: T,
-  { rounds, runs, warmup = 1, scale = 1 }: RoundOptions,
+  options: RoundOptions,
 ): Promise<{ [K in keyof T]: Figure }> {
+  return (await roundTimes(sides, options)).map(figure) as { [K in keyof T]: Figure };
+}
+
+/** What {@link interleave} measures: µs (× `scale`) per run of each round, by side. */
+export async function roundTimes(
+  sides: readonly Side[],
+  { rounds, runs, warmup = 1, scale = 1 }: RoundOptions,
+): Promise<number[][]> {
   const entries = [...sides.entries()];
   const times = sides.map((): number[] => []);
   let i = 0;
@@ -59,7 +67,7 @@ export async function interleave<const T extends readonly Side[]>(
       if (round >= 0) times[k]?.push(us * scale);
     }
   }
-  return times.map(figure) as { [K in keyof T]: Figure };
+  return times;
 }
 
 /** The median and range of some values. */

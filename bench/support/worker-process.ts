@@ -5,6 +5,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { join } from "node:path";
+import { type Figure, figure, type RoundOptions, roundTimes } from "./measure.js";
 
 const root = join(import.meta.dirname, "..", "..");
 
@@ -57,4 +58,29 @@ export function startWorker(script: string, task: unknown): Worker {
       return exited;
     },
   };
+}
+
+/**
+ * Interleaved rounds (see `interleave`) of sides that each run in a worker process, over
+ * `generations` sets of fresh processes: `start` starts one set (one worker per side, each
+ * printing `ready` once warm, answering `round` with `done`), which runs `rounds` rounds and
+ * stops. How a process's code was optimized and its heap laid out varies from one process to
+ * the next by several percent; fresh processes keep that luck out of the ratio.
+ */
+export async function workerRounds(
+  start: () => readonly Worker[],
+  { generations, ...options }: RoundOptions & { readonly generations: number },
+): Promise<Figure[]> {
+  const times: number[][] = [];
+  for (let g = 0; g < generations; g++) {
+    const workers = start();
+    await Promise.all(workers.map((w) => w.send(undefined, "ready")));
+    const sides = workers.map((w) => ({ step: () => w.send("round", "done") }));
+    const measured = await roundTimes(sides, options);
+    await Promise.all(workers.map((w) => w.stop()));
+    measured.forEach((values, k) => {
+      times[k] = [...(times[k] ?? []), ...values];
+    });
+  }
+  return times.map(figure);
 }
