@@ -56,6 +56,35 @@ function sameText(text: string | undefined, content: string): boolean {
   return text === content;
 }
 
+/** The strings of `parts` one after the other (`String.prototype.concat` is several times faster than `join("")`). */
+function concatenate(parts: readonly string[]): string {
+  // Spread over at most this many arguments at once: far below any engine's limit.
+  const chunk = 8192;
+  if (parts.length <= chunk) return "".concat(...parts);
+  let text = "";
+  for (let at = 0; at < parts.length; at += chunk)
+    text += "".concat(...parts.slice(at, at + chunk));
+  return text;
+}
+
+/** The lengths of `parts`, run-length counted (`[length, how many…]`). */
+function lengthRuns(parts: readonly string[]): number[] {
+  const runs: number[] = [];
+  let length = -1;
+  let count = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const n = (parts[i] as string).length;
+    if (n === length) count++;
+    else {
+      if (count > 0) runs.push(length, count);
+      length = n;
+      count = 1;
+    }
+  }
+  if (count > 0) runs.push(length, count);
+  return runs;
+}
+
 /**
  * The run of text deltas being packed (written as `Deltas`, see event-unpack.ts): consecutive
  * deltas of one run, and of one agent's run within it. A delta's fields are the runtime's (it
@@ -84,25 +113,27 @@ class DeltaRun {
       (more === undefined ? "" : `,"x":${toJson({ parentRunId, agentName, agentRunId })}`);
   }
 
-  /** Adds a delta of the run: its text and its time. */
-  push(content: string, createdAt: number): void {
-    this.#parts.push(content);
-    this.#times.add(createdAt);
+  /** Adds `e` (numbered `seq`) when it is a text delta that continues this run; says whether. */
+  takes(e: WorkflowEvent, seq: number): boolean {
+    const parts = this.#parts;
+    if (
+      this.first + parts.length !== seq ||
+      e.event !== "RunResponseContent" ||
+      typeof e.content !== "string" ||
+      e.runId !== this.runId ||
+      e.agentName !== this.agentName ||
+      e.agentRunId !== this.agentRunId
+    ) {
+      return false;
+    }
+    parts.push(e.content);
+    this.#times.add(e.createdAt);
+    return true;
   }
 
   /** The deltas' text. */
   contents(): string {
-    return this.#parts.join("");
-  }
-
-  /** Whether `e`, numbered `seq`, continues this run of deltas. */
-  continues(e: RunResponseContentEvent, seq: number): boolean {
-    return (
-      this.first + this.#parts.length === seq &&
-      e.runId === this.runId &&
-      e.agentName === this.agentName &&
-      e.agentRunId === this.agentRunId
-    );
+    return concatenate(this.#parts);
   }
 
   /**
@@ -110,9 +141,8 @@ class DeltaRun {
    * well-formed UTF-16 (nothing to escape, nothing to scan); otherwise inline, escaped by JSON.
    */
   json(contents: string, text: string[]): string {
-    const lengths = new RunLengths();
-    for (const part of this.#parts) lengths.add(part.length);
-    const columns = `{${this.#head},"t":[${this.#times.done()}],"n":[${lengths.done()}]`;
+    const lengths = lengthRuns(this.#parts);
+    const columns = `{${this.#head},"t":[${this.#times.done()}],"n":[${lengths}]`;
     if (!isWellFormed(contents)) return `${columns},"c":${JSON.stringify(contents)}}`;
     text.push(contents);
     return `${columns}}`;
@@ -143,18 +173,20 @@ export class EventPacker {
 
   add(e: WorkflowEvent): void {
     const seq = e.seq ?? 0;
-    if (this.#lastSeq === 0) this.#text = seq === 1 ? "" : undefined;
-    this.#lastSeq = seq;
     this.#count++;
-    const { content } = e as { content?: unknown };
-    if (typeof content === "string" && e.event === "RunResponseContent") {
-      let deltas = this.#deltas;
-      if (deltas === undefined || !deltas.continues(e, seq)) {
-        deltas = new DeltaRun(e, seq);
-        this.#deltas = deltas;
-        this.#packed.push(deltas);
-      }
-      deltas.push(content, e.createdAt);
+    // The hot path: one more delta of the run of deltas being packed.
+    if (this.#deltas?.takes(e, seq) !== true) this.#start(e, seq);
+    this.#lastSeq = seq;
+  }
+
+  /** `e` (numbered `seq`) starts a run of deltas, or is kept whole. */
+  #start(e: WorkflowEvent, seq: number): void {
+    if (this.#lastSeq === 0) this.#text = seq === 1 ? "" : undefined;
+    if (e.event === "RunResponseContent" && typeof e.content === "string") {
+      const deltas = new DeltaRun(e, seq);
+      this.#deltas = deltas;
+      this.#packed.push(deltas);
+      deltas.takes(e, seq);
       return;
     }
     this.#deltas = undefined;
@@ -172,11 +204,17 @@ export class EventPacker {
       return item.json(contents, text);
     });
     const json = `[${items.join(",")}]`;
-    const data = text.length === 0 ? json : `${json}\n${text.join("")}`;
+    const textPart = text.join("");
+    const batch = {
+      lastSeq: this.#lastSeq,
+      data: textPart === "" ? json : `${json}\n${textPart}`,
+      createdAt: Date.now(),
+    };
+    made.set(batch, [json, textPart]);
     this.#packed = [];
     this.#deltas = undefined;
     this.#count = 0;
-    return { lastSeq: this.#lastSeq, data, createdAt: Date.now() };
+    return batch;
   }
 
   /**
@@ -201,6 +239,22 @@ export class EventPacker {
     const packed = whole ? { w: { ...lean, content: null } as WorkflowEvent } : { r: lean };
     return answered ? { ...packed, m } : packed;
   }
+}
+
+/** The JSON and text parts of the batches a packer made (their `data` joins them). */
+const made = new WeakMap<EventBatch, readonly [json: string, text: string]>();
+
+/**
+ * The two parts of `batch.data`: its JSON, and its text part ("" when it has none). Taken
+ * from the packer when it made the batch, else split at the first newline (the JSON part has
+ * none), which reads the whole of `data`.
+ */
+export function batchParts(batch: EventBatch): readonly [json: string, text: string] {
+  const parts = made.get(batch);
+  if (parts !== undefined) return parts;
+  const { data } = batch;
+  const newline = data.indexOf("\n");
+  return newline < 0 ? [data, ""] : [data.slice(0, newline), data.slice(newline + 1)];
 }
 
 /** Packs `events` (each stamped with `seq`, in order) into one batch. */

@@ -1,5 +1,5 @@
 import type { WorkflowEvent } from "../run/run-event.js";
-import type { EventBatch, LeanEvent } from "./event-batch.js";
+import { batchParts, type EventBatch, type LeanEvent } from "./event-batch.js";
 import { expand } from "./run-lengths.js";
 import type { StoredEvent } from "./stored-event.js";
 
@@ -26,17 +26,15 @@ interface Deltas {
 type Packed = WorkflowEvent | LeanEvent | Deltas;
 
 /**
- * `data` (a batch's, see `EventBatch.data`) stored without its text part when that text is the
- * end of `content`, the run's final content saved with it: the JSON part then ends with a
- * carriage return, and a reader takes the text from the content (see `PackedBatch`). Stores
- * use it for a run's last batch, which is saved in the same transaction as the run's content:
- * a run that streamed its content as text deltas keeps that text once, in its row.
+ * `batch`'s data, stored without its text part when that text is the end of `content`, the
+ * run's final content saved with it: the JSON part then ends with a carriage return, and a
+ * reader takes the text from the content (see `PackedBatch`). Stores use it for a run's last
+ * batch, which is saved in the same transaction as the run's content: a run that streamed its
+ * content as text deltas keeps that text once, in its row.
  */
-export function contentTail(data: string, content: string): string {
-  // The JSON part holds no raw newline or carriage return: the first newline starts the text.
-  const newline = data.indexOf("\n");
-  if (newline < 0 || !content.endsWith(data.slice(newline + 1))) return data;
-  return `${data.slice(0, newline)}\r`;
+export function contentTail(batch: EventBatch, content: string): string {
+  const [json, text] = batchParts(batch);
+  return text !== "" && content.endsWith(text) ? `${json}\r` : batch.data;
 }
 
 /** Whether `data` was stored by {@link contentTail} (its text is the end of the run's content). */

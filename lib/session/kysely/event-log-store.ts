@@ -22,7 +22,7 @@ export function eventRow(
   return {
     root_run_id: rootRunId,
     seq: batch.lastSeq,
-    data: content === undefined ? batch.data : contentTail(batch.data, content),
+    data: content === undefined ? batch.data : contentTail(batch, content),
     created_at: batch.createdAt,
   };
 }
