@@ -1,4 +1,5 @@
 import type { WorkflowContext } from "../workflow/workflow-context.js";
+import { concatenate } from "./concatenate.js";
 import type { Logger } from "./logger.js";
 import { isRunEvent, type WorkflowEvent } from "./run-event.js";
 import { RunResponse } from "./run-response.js";
@@ -21,7 +22,16 @@ export type ContentStep =
  * strings concatenate; any other content value replaces what came before.
  */
 export class ContentAccumulator {
+  /** The content, when it is not text. */
   #content: unknown;
+  /**
+   * While the content is text: its pieces, in order, concatenated when it is read (cheaper
+   * than growing a string one delta at a time).
+   */
+  #pieces: string[] | undefined;
+  /** The pieces concatenated, and how many of them, when the content was last read. */
+  #text = "";
+  #textPieces = 0;
   readonly #ids: RunIds;
 
   constructor(
@@ -37,7 +47,22 @@ export class ContentAccumulator {
   /** The run's final content: the terminal event's own content when it set one. */
   final(step: ContentStep | undefined): unknown {
     if (step?.terminal === true && step.content !== undefined) return step.content;
-    return this.#content;
+    const pieces = this.#pieces;
+    if (pieces === undefined) return this.#content;
+    if (this.#textPieces !== pieces.length) {
+      this.#text = concatenate(pieces);
+      this.#textPieces = pieces.length;
+    }
+    return this.#text;
+  }
+
+  /**
+   * The pieces the final content (see {@link final}) was concatenated from, one per text delta
+   * of the run, in order; undefined when it is not text made of deltas.
+   */
+  textPieces(step: ContentStep | undefined): readonly string[] | undefined {
+    if (step?.terminal === true && step.content !== undefined) return undefined;
+    return this.#pieces;
   }
 
   /** One item; `undefined` when it produces no event (ignored, or an empty return). */
@@ -75,10 +100,15 @@ export class ContentAccumulator {
   }
 
   #add(content: unknown): void {
-    this.#content =
-      typeof content === "string" && typeof this.#content === "string"
-        ? this.#content + content
-        : content;
+    if (typeof content !== "string") {
+      this.#pieces = undefined;
+      this.#content = content;
+    } else if (this.#pieces !== undefined) this.#pieces.push(content);
+    else {
+      // Text after a value that is not text replaces it.
+      this.#pieces = [content];
+      this.#content = undefined;
+    }
   }
 
   #event(event: WorkflowEvent): ContentStep | undefined {

@@ -1,3 +1,4 @@
+import { concatenate } from "../run/concatenate.js";
 import { toJson } from "../run/event-json.js";
 import type { RunResponseContentEvent, WorkflowEvent } from "../run/run-event.js";
 import { RunLengths } from "./run-lengths.js";
@@ -54,17 +55,6 @@ function sameText(text: string | undefined, content: string): boolean {
   if (text === undefined || text.length !== content.length) return false;
   content.charCodeAt(0); // flattens it, in place
   return text === content;
-}
-
-/** The strings of `parts` one after the other (`String.prototype.concat` is several times faster than `join("")`). */
-function concatenate(parts: readonly string[]): string {
-  // Spread over at most this many arguments at once: far below any engine's limit.
-  const chunk = 8192;
-  if (parts.length <= chunk) return "".concat(...parts);
-  let text = "";
-  for (let at = 0; at < parts.length; at += chunk)
-    text += "".concat(...parts.slice(at, at + chunk));
-  return text;
 }
 
 /** The lengths of `parts`, run-length counted (`[length, how many…]`). */
@@ -131,31 +121,38 @@ class DeltaRun {
     return true;
   }
 
-  /** The deltas' text. */
-  contents(): string {
-    return concatenate(this.#parts);
+  /** The deltas' text, one string per delta. */
+  get parts(): readonly string[] {
+    return this.#parts;
+  }
+
+  /** The run as JSON text, its text in the batch's text part (see `json`). */
+  columns(): string {
+    return `{${this.#head},"t":[${this.#times.done()}],"n":[${lengthRuns(this.#parts)}]}`;
   }
 
   /**
-   * The run as JSON text. Its contents go to the batch's text part, as they are, when they are
-   * well-formed UTF-16 (nothing to escape, nothing to scan); otherwise inline, escaped by JSON.
+   * The run as JSON text (`columns`, its JSON): its text goes to the batch's text part, as it
+   * is, when it is well-formed UTF-16 (nothing to escape, nothing to scan); otherwise inline,
+   * escaped by JSON.
    */
-  json(contents: string, text: string[]): string {
-    const lengths = lengthRuns(this.#parts);
-    const columns = `{${this.#head},"t":[${this.#times.done()}],"n":[${lengths}]`;
-    if (!isWellFormed(contents)) return `${columns},"c":${JSON.stringify(contents)}}`;
-    text.push(contents);
-    return `${columns}}`;
+  json(columns: string, text: string[]): string {
+    const contents = concatenate(this.#parts);
+    if (isWellFormed(contents)) {
+      text.push(contents);
+      return columns;
+    }
+    return `${columns.slice(0, -1)},"c":${JSON.stringify(contents)}}`;
   }
 }
 
 /**
  * Packs events as they come (each stamped with `seq`, in order). A text delta (the run's own, a
- * child run's, an agent's) adds only its content to a string and its time and length to two
- * run-length counts, so a run's log holds no delta objects between batches (other events are
- * kept as they are until the batch is made), and a batch's text is written as it is, never
- * escaped. A terminal event whose content is every delta the log holds
- * (a run logged from its first event, whose content is its text deltas) keeps no copy of it.
+ * child run's, an agent's) adds only its content and its time to the run of deltas it
+ * continues, so a run's log holds no delta objects between batches (other events are kept as
+ * they are until the batch is made), and a batch's text is written as it is, never escaped. A
+ * terminal event whose content is every delta the log holds (a run logged from its first
+ * event, whose content is its text deltas) keeps no copy of it.
  */
 export class EventPacker {
   /** Events are kept as they are until the batch is made: the runtime may still stamp them. */
@@ -163,8 +160,13 @@ export class EventPacker {
   #deltas: DeltaRun | undefined;
   #lastSeq = 0;
   #count = 0;
-  /** Every delta's text packed so far, while the log covers the run from its first event. */
-  #text: string | undefined;
+  /**
+   * The text of every delta packed so far, as the runs of deltas' pieces, while the log covers
+   * the run from its first event; and their text, concatenated when an event is compared with it.
+   */
+  #logged: (readonly string[])[] | undefined;
+  #text = "";
+  #textRuns = 0;
 
   /** How many events wait in the batch. */
   get size(): number {
@@ -181,7 +183,7 @@ export class EventPacker {
 
   /** `e` (numbered `seq`) starts a run of deltas, or is kept whole. */
   #start(e: WorkflowEvent, seq: number): void {
-    if (this.#lastSeq === 0) this.#text = seq === 1 ? "" : undefined;
+    if (this.#lastSeq === 0) this.#logged = seq === 1 ? [] : undefined;
     if (e.event === "RunResponseContent" && typeof e.content === "string") {
       const deltas = new DeltaRun(e, seq);
       this.#deltas = deltas;
@@ -193,24 +195,30 @@ export class EventPacker {
     this.#packed.push(e);
   }
 
-  /** The events added since the last `take`, as one batch; undefined when there are none. */
-  take(): EventBatch | undefined {
+  /**
+   * The events added since the last `take`, as one batch; undefined when there are none.
+   * `pieces`: the text pieces the last event's content was made of, when that event ends the
+   * run (see `ContentAccumulator.textPieces`); a store that saves that content with the batch
+   * need not keep the batch's text (see `batchParts`).
+   */
+  take(pieces?: readonly string[]): EventBatch | undefined {
     if (this.#count === 0) return undefined;
-    const text: string[] = [];
-    const items = this.#packed.map((item) => {
-      if (!(item instanceof DeltaRun)) return toJson(this.#lean(item));
-      const contents = item.contents();
-      if (this.#text !== undefined) this.#text += contents;
-      return item.json(contents, text);
+    const packed = this.#packed;
+    const last = packed.length - 1;
+    // The columns of the runs of deltas (text part form), and every other event as JSON.
+    let whole = false;
+    const items = packed.map((item, i) => {
+      if (item instanceof DeltaRun) {
+        this.#logged?.push(item.parts);
+        return item.columns();
+      }
+      const lean = this.#lean(item, i === last ? pieces : undefined);
+      if (i === last) whole = pieces !== undefined && "w" in lean;
+      return toJson(lean);
     });
-    const json = `[${items.join(",")}]`;
-    const textPart = text.join("");
-    const batch = {
-      lastSeq: this.#lastSeq,
-      data: textPart === "" ? json : `${json}\n${textPart}`,
-      createdAt: Date.now(),
-    };
-    made.set(batch, [json, textPart]);
+    const batch = lazyBatch(this.#lastSeq, items, packed);
+    // Every delta's text is the run's final content: this batch's is its end.
+    if (whole) made.set(batch, { tail: `[${items.join(",")}]` });
     this.#packed = [];
     this.#deltas = undefined;
     this.#count = 0;
@@ -220,9 +228,10 @@ export class EventPacker {
   /**
    * `e` as packed, when the batch is made: an event whose `response.content` is its `content`
    * keeps it once (`r`, `response.content` null), and not at all when that content is the text of
-   * every delta before it (`w`, `content` null too).
+   * every delta before it (`w`, `content` null too), which `pieces` (the pieces that content was
+   * made of) proves without reading the text.
    */
-  #lean(e: WorkflowEvent): WorkflowEvent | LeanEvent {
+  #lean(e: WorkflowEvent, pieces: readonly string[] | undefined): WorkflowEvent | LeanEvent {
     if (!("response" in e) || !("content" in e)) return e;
     const { response, content } = e;
     if (typeof content !== "string" || response.content !== content) return e;
@@ -235,26 +244,81 @@ export class EventPacker {
       ? { ...response, content: null, messages: messages.with(m, { ...last, content: null }) }
       : { ...response, content: null };
     const lean = { ...e, response: leanResponse } as WorkflowEvent;
-    const whole = e.parentRunId === undefined && sameText(this.#text, content);
+    const whole =
+      e.parentRunId === undefined &&
+      this.#logged !== undefined &&
+      (pieces === undefined
+        ? sameText(this.#loggedText(), content)
+        : samePieces(this.#logged, pieces));
     const packed = whole ? { w: { ...lean, content: null } as WorkflowEvent } : { r: lean };
     return answered ? { ...packed, m } : packed;
   }
+
+  /** The text of every delta logged so far (see `#logged`). */
+  #loggedText(): string {
+    const logged = this.#logged ?? [];
+    if (this.#textRuns !== logged.length) {
+      this.#text += concatenate(logged.slice(this.#textRuns).flat());
+      this.#textRuns = logged.length;
+    }
+    return this.#text;
+  }
 }
 
-/** The JSON and text parts of the batches a packer made (their `data` joins them). */
-const made = new WeakMap<EventBatch, readonly [json: string, text: string]>();
+/**
+ * Whether the runs of deltas `logged` hold `pieces`, the very same strings in the same order:
+ * then their text is the same, and nothing needs reading.
+ */
+function samePieces(logged: readonly (readonly string[])[], pieces: readonly string[]): boolean {
+  let at = 0;
+  for (const run of logged) {
+    if (at + run.length > pieces.length) return false;
+    for (let i = 0; i < run.length; i++) if (run[i] !== pieces[at + i]) return false;
+    at += run.length;
+  }
+  return at === pieces.length;
+}
 
 /**
- * The two parts of `batch.data`: its JSON, and its text part ("" when it has none). Taken
- * from the packer when it made the batch, else split at the first newline (the JSON part has
- * none), which reads the whole of `data`.
+ * A batch whose `data` is made when it is first read: `items`, the packed items as JSON (a run
+ * of deltas as its columns), and `packed`, the items (a run of deltas' text is concatenated and
+ * checked then). A store that keeps the batch's JSON alone (see `batchParts`) never reads it.
  */
-export function batchParts(batch: EventBatch): readonly [json: string, text: string] {
-  const parts = made.get(batch);
-  if (parts !== undefined) return parts;
-  const { data } = batch;
-  const newline = data.indexOf("\n");
-  return newline < 0 ? [data, ""] : [data.slice(0, newline), data.slice(newline + 1)];
+function lazyBatch(
+  lastSeq: number,
+  items: readonly string[],
+  packed: readonly (WorkflowEvent | DeltaRun)[],
+): EventBatch {
+  let data: string | undefined;
+  const make = (): string => {
+    const text: string[] = [];
+    const json = packed.map((item, i) =>
+      item instanceof DeltaRun ? item.json(items[i] as string, text) : (items[i] as string),
+    );
+    const textPart = text.join("");
+    return textPart === "" ? `[${json.join(",")}]` : `[${json.join(",")}]\n${textPart}`;
+  };
+  return {
+    lastSeq,
+    get data(): string {
+      data ??= make();
+      return data;
+    },
+    createdAt: Date.now(),
+  };
+}
+
+/** What a packer knows of the batches it made: their JSON when their text is the run's content's end. */
+const made = new WeakMap<EventBatch, { readonly tail: string | undefined }>();
+
+/**
+ * The JSON part of `batch.data` when its text part is the end of the run's final content, which
+ * the runtime proved when it made the batch (the last of a run whose content is the text of
+ * every delta it logged); undefined otherwise. A store that saves that content with the batch
+ * keeps this JSON alone (see `contentTail`).
+ */
+export function contentTailJson(batch: EventBatch): string | undefined {
+  return made.get(batch)?.tail;
 }
 
 /** Packs `events` (each stamped with `seq`, in order) into one batch. */

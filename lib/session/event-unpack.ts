@@ -1,5 +1,5 @@
 import type { WorkflowEvent } from "../run/run-event.js";
-import { batchParts, type EventBatch, type LeanEvent } from "./event-batch.js";
+import { contentTailJson, type EventBatch, type LeanEvent } from "./event-batch.js";
 import { expand } from "./run-lengths.js";
 import type { StoredEvent } from "./stored-event.js";
 
@@ -33,8 +33,13 @@ type Packed = WorkflowEvent | LeanEvent | Deltas;
  * content as text deltas keeps that text once, in its row.
  */
 export function contentTail(batch: EventBatch, content: string): string {
-  const [json, text] = batchParts(batch);
-  return text !== "" && content.endsWith(text) ? `${json}\r` : batch.data;
+  const proved = contentTailJson(batch);
+  if (proved !== undefined) return `${proved}\r`;
+  const { data } = batch;
+  // The JSON part holds no raw newline: the first one starts the text part.
+  const newline = data.indexOf("\n");
+  if (newline < 0 || !content.endsWith(data.slice(newline + 1))) return data;
+  return `${data.slice(0, newline)}\r`;
 }
 
 /** Whether `data` was stored by {@link contentTail} (its text is the end of the run's content). */
