@@ -1,6 +1,8 @@
 import type { StandardSchemaV1 } from "@standard-schema/spec";
 import { AbortError } from "../errors.js";
 import { absentNulls } from "../models/strict-schema.js";
+import { concatenate } from "../run/concatenate.js";
+import { notePieces } from "../run/content-pieces.js";
 import { durableStepsOf } from "../run/durable-steps.js";
 import { newRunId } from "../run/ids.js";
 import type { Message, ToolCall } from "../run/message.js";
@@ -55,9 +57,14 @@ export async function* runAgent<Output>(
   yield { event: "RunStarted", ...stamp(), model: spec.model.id };
   try {
     let text = "";
+    // The last round's text, one piece per delta (concatenated once, when the round ends);
+    // a replayed round's text is the journal's.
+    let pieces: string[] = [];
+    let streamed = false;
     for (let round = 0; ; round++) {
       if (signal.aborted) throw abortError(signal);
       text = "";
+      pieces = [];
       const calls: ToolCall[] = [];
       const messages: readonly Message[] =
         spec.instructions === undefined
@@ -87,7 +94,7 @@ export async function* runAgent<Output>(
           : [];
       for await (const chunk of live) {
         if (chunk.type === "text-delta") {
-          text += chunk.text;
+          pieces.push(chunk.text);
           // The hot path: one flat literal per delta, no spreads.
           yield {
             event: "RunResponseContent",
@@ -105,6 +112,8 @@ export async function* runAgent<Output>(
           addUsage(turnUsage, chunk.usage);
         }
       }
+      streamed = recordedTurn === undefined;
+      if (streamed) text = concatenate(pieces);
       if (turn !== undefined && recordedTurn === undefined) {
         const saved: RecordedTurn = { text, calls, usage: turnUsage };
         await durable?.record(turn.seq, `${agentName}: model`, "model", saved, turnStarted);
@@ -185,6 +194,8 @@ export async function* runAgent<Output>(
       metrics: { ...metrics, durationMs: Date.now() - createdAt },
       messages: conversation,
     }) as AgentResponse<Output>;
+    // Its text content, noted as made of the deltas it streamed (see `notePieces`).
+    if (streamed && content === text) notePieces(response, text, pieces);
     settled = true;
     record();
     trace?.completed(metrics, content);

@@ -1,5 +1,6 @@
 import type { WorkflowContext } from "../workflow/workflow-context.js";
 import { concatenate } from "./concatenate.js";
+import { notePieces } from "./content-pieces.js";
 import type { Logger } from "./logger.js";
 import { isRunEvent, type WorkflowEvent } from "./run-event.js";
 import { RunResponse } from "./run-response.js";
@@ -51,18 +52,11 @@ export class ContentAccumulator {
     if (pieces === undefined) return this.#content;
     if (this.#textPieces !== pieces.length) {
       this.#text = concatenate(pieces);
+      // Noted as made of its pieces: the run's event log compares them, not the text.
+      notePieces(this.response, this.#text, pieces);
       this.#textPieces = pieces.length;
     }
     return this.#text;
-  }
-
-  /**
-   * The pieces the final content (see {@link final}) was concatenated from, one per text delta
-   * of the run, in order; undefined when it is not text made of deltas.
-   */
-  textPieces(step: ContentStep | undefined): readonly string[] | undefined {
-    if (step?.terminal === true && step.content !== undefined) return undefined;
-    return this.#pieces;
   }
 
   /** One item; `undefined` when it produces no event (ignored, or an empty return). */

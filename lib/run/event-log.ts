@@ -85,21 +85,19 @@ export class RunEventLog {
   /**
    * Stamps the run's terminal event (when given) and hands over what the final save writes: the
    * last `seq`, and the batches not logged yet (after any batch in flight landed or failed).
-   * `pieces`: the text pieces the terminal event's content was made of, one per text delta of
-   * the run (see `ContentAccumulator.textPieces`), which spares the log reading that text.
    */
-  close(terminal?: WorkflowEvent, pieces?: readonly string[]): LogEnd | Promise<LogEnd> {
+  close(terminal?: WorkflowEvent): LogEnd | Promise<LogEnd> {
     if (terminal !== undefined) this.stamp(terminal);
     // A run that keeps no log has nothing to wait for: no promise per run.
     if (this.#run === undefined) return { eventSeq: this.#seq };
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    return this.#closeLog(terminal === undefined ? undefined : pieces);
+    return this.#closeLog();
   }
 
-  async #closeLog(pieces: readonly string[] | undefined): Promise<LogEnd> {
+  async #closeLog(): Promise<LogEnd> {
     await this.#flushing;
-    const last = this.#packer.take(pieces);
+    const last = this.#packer.take();
     const events = last === undefined ? this.#unwritten : [...this.#unwritten, last];
     this.#unwritten = [];
     return events.length === 0 ? { eventSeq: this.#seq } : { eventSeq: this.#seq, events };

@@ -41,18 +41,13 @@ export class RunRecorder {
 
   /**
    * The run ended with `terminal`: stamps its duration and end time on its response, then hands
-   * `terminal` to the run's event log, which so keeps the response as the stream gives it
-   * (`pieces`: what its content was made of, see `RunEventLog.close`). Resolves what the final
-   * save writes of the log (none without a log).
+   * `terminal` to the run's event log, which so keeps the response as the stream gives it.
+   * Resolves what the final save writes of the log (none without a log).
    */
-  end(
-    log: RunEventLog | undefined,
-    terminal: WorkflowEvent,
-    pieces?: readonly string[],
-  ): LogEnd | Promise<LogEnd> | undefined {
+  end(log: RunEventLog | undefined, terminal: WorkflowEvent): LogEnd | Promise<LogEnd> | undefined {
     this.response.metrics.durationMs = performance.now() - this.#startedAt;
     this.response.finishedAt = Date.now();
-    return log?.close(terminal, pieces);
+    return log?.close(terminal);
   }
 
   /**

@@ -227,7 +227,7 @@ async function* runEvents(
       content: response.content,
       response,
     };
-    const closing = recorder.end(log, completed, content.textPieces(step));
+    const closing = recorder.end(log, completed);
     const logEnd = closing instanceof Promise ? await closing : closing;
     if (recorder.persists) await recorder.finish(ctx.sessionState, undefined, logEnd);
     else session.commit?.(ctx.sessionState);
@@ -266,8 +266,7 @@ async function* runEvents(
       };
       // A resumed run's span links to this one's: the store keeps its id with the run.
       if (trace !== undefined) response.extraData[suspendedSpanKey] = trace.traceparent;
-      const pieces = content?.textPieces(undefined);
-      await recorder.finish(undefined, error.waits, await recorder.end(log, suspended, pieces));
+      await recorder.finish(undefined, error.waits, await recorder.end(log, suspended));
       trace?.suspended(error.waits);
       yield suspended;
       // A resume whose answer was refused: the run waits still, and the resume fails.

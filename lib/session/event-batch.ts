@@ -1,4 +1,5 @@
 import { concatenate } from "../run/concatenate.js";
+import { piecesOf } from "../run/content-pieces.js";
 import { toJson } from "../run/event-json.js";
 import type { RunResponseContentEvent, WorkflowEvent } from "../run/run-event.js";
 import { RunLengths } from "./run-lengths.js";
@@ -195,30 +196,25 @@ export class EventPacker {
     this.#packed.push(e);
   }
 
-  /**
-   * The events added since the last `take`, as one batch; undefined when there are none.
-   * `pieces`: the text pieces the last event's content was made of, when that event ends the
-   * run (see `ContentAccumulator.textPieces`); a store that saves that content with the batch
-   * need not keep the batch's text (see `batchParts`).
-   */
-  take(pieces?: readonly string[]): EventBatch | undefined {
+  /** The events added since the last `take`, as one batch; undefined when there are none. */
+  take(): EventBatch | undefined {
     if (this.#count === 0) return undefined;
     const packed = this.#packed;
     const last = packed.length - 1;
     // The columns of the runs of deltas (text part form), and every other event as JSON.
-    let whole = false;
+    let tail = false;
     const items = packed.map((item, i) => {
       if (item instanceof DeltaRun) {
         this.#logged?.push(item.parts);
         return item.columns();
       }
-      const lean = this.#lean(item, i === last ? pieces : undefined);
-      if (i === last) whole = pieces !== undefined && "w" in lean;
+      const lean = this.#lean(item);
+      if (i === last) tail = "w" in lean && endsRun(item);
       return toJson(lean);
     });
     const batch = lazyBatch(this.#lastSeq, items, packed);
-    // Every delta's text is the run's final content: this batch's is its end.
-    if (whole) made.set(batch, { tail: `[${items.join(",")}]` });
+    // The run ended with content that is every delta's text: this batch's text is its end.
+    if (tail) made.set(batch, { tail: `[${items.join(",")}]` });
     this.#packed = [];
     this.#deltas = undefined;
     this.#count = 0;
@@ -228,10 +224,10 @@ export class EventPacker {
   /**
    * `e` as packed, when the batch is made: an event whose `response.content` is its `content`
    * keeps it once (`r`, `response.content` null), and not at all when that content is the text of
-   * every delta before it (`w`, `content` null too), which `pieces` (the pieces that content was
-   * made of) proves without reading the text.
+   * every delta before it (`w`, `content` null too). The pieces that content was made of, when
+   * noted (see `notePieces`), prove that without reading the text.
    */
-  #lean(e: WorkflowEvent, pieces: readonly string[] | undefined): WorkflowEvent | LeanEvent {
+  #lean(e: WorkflowEvent): WorkflowEvent | LeanEvent {
     if (!("response" in e) || !("content" in e)) return e;
     const { response, content } = e;
     if (typeof content !== "string" || response.content !== content) return e;
@@ -244,14 +240,19 @@ export class EventPacker {
       ? { ...response, content: null, messages: messages.with(m, { ...last, content: null }) }
       : { ...response, content: null };
     const lean = { ...e, response: leanResponse } as WorkflowEvent;
-    const whole =
-      e.parentRunId === undefined &&
-      this.#logged !== undefined &&
-      (pieces === undefined
-        ? sameText(this.#loggedText(), content)
-        : samePieces(this.#logged, pieces));
-    const packed = whole ? { w: { ...lean, content: null } as WorkflowEvent } : { r: lean };
+    const packed = this.#isLoggedText(e, content)
+      ? { w: { ...lean, content: null } as WorkflowEvent }
+      : { r: lean };
     return answered ? { ...packed, m } : packed;
+  }
+
+  /** Whether `content` (`e`'s) is the text of every delta logged before `e`. */
+  #isLoggedText(e: WorkflowEvent & { response: object }, content: string): boolean {
+    const logged = this.#logged;
+    if (e.parentRunId !== undefined || logged === undefined) return false;
+    const pieces = piecesOf(e.response, content);
+    if (pieces !== undefined && samePieces(logged, pieces)) return true;
+    return sameText(this.#loggedText(), content);
   }
 
   /** The text of every delta logged so far (see `#logged`). */
@@ -263,6 +264,16 @@ export class EventPacker {
     }
     return this.#text;
   }
+}
+
+/** Whether `e` ends a top-level run: its terminal event, saved with the run's content. */
+function endsRun(e: WorkflowEvent): boolean {
+  return (
+    e.parentRunId === undefined &&
+    (e.event === "WorkflowCompleted" ||
+      e.event === "WorkflowError" ||
+      e.event === "WorkflowCancelled")
+  );
 }
 
 /**
