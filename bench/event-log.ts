@@ -2,8 +2,8 @@
  * The event log of runs served over HTTP: (a) a 10,000-delta persisted run (SQLite) keeping its
  * events in the store vs the same run without the log, as time per run and tokens/s (target:
  * the log costs at most 10%), the deltas yielded by the workflow as fast as it can, then
- * streamed by an agent; each side in a process of its own (bench/event-log-worker.ts), rounds
- * taking turns; (b) SSE framing (`toSSEResponse`, the response body read to its end) vs
+ * streamed by an agent; each side in processes of its own (bench/event-log-worker.ts), fresh
+ * ones over four generations, one process alive at a time; (b) SSE framing (`toSSEResponse`, the response body read to its end) vs
  * the bare event stream, per event, in this process.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -42,12 +42,14 @@ export async function main(): Promise<void> {
           deltas: DELTAS,
           runs: RUNS,
         });
-      // Three sets of fresh processes, five rounds each: no one process's luck decides.
-      const [withLog, without] = (await workerRounds(() => [start("logged"), start("plain")], {
-        generations: 3,
+      // Each side in fresh processes, one at a time, five rounds each: no one process's luck
+      // decides, and neither side's GC runs beside the other's rounds.
+      const sides = ["logged", "plain"] as const;
+      const [withLog, without] = (await workerRounds(2, (k) => start(sides[k] ?? "plain"), {
+        generations: 4,
         rounds: 5,
-        runs: 1,
-        scale: 1 / RUNS,
+        runs: RUNS,
+        scale: 1,
       })) as [Figure, Figure];
       const what =
         source === "workflow"

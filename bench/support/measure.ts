@@ -50,7 +50,7 @@ export async function interleave<const T extends readonly Side[]>(
 }
 
 /** What {@link interleave} measures: µs (× `scale`) per run of each round, by side. */
-export async function roundTimes(
+async function roundTimes(
   sides: readonly Side[],
   { rounds, runs, warmup = 1, scale = 1 }: RoundOptions,
 ): Promise<number[][]> {

@@ -5,7 +5,7 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { join } from "node:path";
-import { type Figure, figure, type RoundOptions, roundTimes } from "./measure.js";
+import { type Figure, figure, type RoundOptions } from "./measure.js";
 
 const root = join(import.meta.dirname, "..", "..");
 
@@ -61,26 +61,34 @@ export function startWorker(script: string, task: unknown): Worker {
 }
 
 /**
- * Interleaved rounds (see `interleave`) of sides that each run in a worker process, over
- * `generations` sets of fresh processes: `start` starts one set (one worker per side, each
- * printing `ready` once warm, answering `round` with `done`), which runs `rounds` rounds and
- * stops. How a process's code was optimized and its heap laid out varies from one process to
- * the next by several percent; fresh processes keep that luck out of the ratio.
+ * Rounds of sides that each run in a worker process of their own, one process alive at a time:
+ * over `generations`, each side in turn (the order alternating from one generation to the
+ * next) starts a fresh worker with `start(side)` (it prints `ready` once warm and answers
+ * `round` with `done`), runs a warm-up round and `rounds` timed rounds, and stops it. A GC
+ * of one side's process never runs beside the other's rounds, and how a process's code was
+ * optimized and its heap laid out (which varies from one process to the next by several
+ * percent) is averaged over fresh processes. Returns µs (× `scale`) per run, a figure per side.
  */
 export async function workerRounds(
-  start: () => readonly Worker[],
-  { generations, ...options }: RoundOptions & { readonly generations: number },
+  sides: number,
+  start: (side: number) => Worker,
+  options: RoundOptions & { readonly generations: number },
 ): Promise<Figure[]> {
-  const times: number[][] = [];
+  const { generations, rounds, runs, scale = 1 } = options;
+  const times: number[][] = Array.from({ length: sides }, () => []);
   for (let g = 0; g < generations; g++) {
-    const workers = start();
-    await Promise.all(workers.map((w) => w.send(undefined, "ready")));
-    const sides = workers.map((w) => ({ step: () => w.send("round", "done") }));
-    const measured = await roundTimes(sides, options);
-    await Promise.all(workers.map((w) => w.stop()));
-    measured.forEach((values, k) => {
-      times[k] = [...(times[k] ?? []), ...values];
-    });
+    const order = Array.from({ length: sides }, (_, k) => (g % 2 === 0 ? k : sides - 1 - k));
+    for (const k of order) {
+      const worker = start(k);
+      await worker.send(undefined, "ready");
+      for (let round = -1; round < rounds; round++) {
+        const begin = performance.now();
+        await worker.send("round", "done");
+        const us = ((performance.now() - begin) * 1000) / runs;
+        if (round >= 0) times[k]?.push(us * scale);
+      }
+      await worker.stop();
+    }
   }
   return times.map(figure);
 }

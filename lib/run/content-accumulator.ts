@@ -41,6 +41,8 @@ export class ContentAccumulator {
     private readonly logger: Logger,
     private readonly usage: Pick<WorkflowContext, "recordUsage" | "recordMessages">,
     private readonly response: RunResponse,
+    /** Told of each new array of text pieces (the run's event log reads its deltas' text there). */
+    private readonly onPieces?: (pieces: readonly string[]) => void,
   ) {
     this.#ids = ids;
   }
@@ -102,6 +104,7 @@ export class ContentAccumulator {
       // Text after a value that is not text replaces it.
       this.#pieces = [content];
       this.#content = undefined;
+      this.onPieces?.(this.#pieces);
     }
   }
 

@@ -76,6 +76,14 @@ export class RunEventLog {
     for (const event of early ?? []) this.#push(event);
   }
 
+  /**
+   * `pieces`: the run's text content as it grows, one piece per text delta (see
+   * `EventPacker.readTextFrom`): the log reads its deltas' text there instead of copying it.
+   */
+  readonly readTextFrom = (pieces: readonly string[]): void => {
+    this.#packer.readTextFrom(pieces);
+  };
+
   /** Resolves once the log is no more than {@link logWindow} events behind; undefined when it is. */
   caughtUp(): Promise<void> | undefined {
     if (this.#packer.size + this.#inFlight <= logWindow) return undefined;

@@ -138,7 +138,7 @@ async function* runEvents(
       settings,
       trace,
     });
-    content = new ContentAccumulator(workflow.name, ids, logger, ctx, response);
+    content = new ContentAccumulator(workflow.name, ids, logger, ctx, response, log?.readTextFrom);
     cancellation.throwIfAborted();
     if (trace !== undefined && ctx.replaying) trace.replayed();
     if (trace === undefined) source = toWorkflowSource(workflow.run(ctx, parsed));

@@ -1,8 +1,8 @@
 import { concatenate } from "../run/concatenate.js";
 import { piecesOf } from "../run/content-pieces.js";
 import { toJson } from "../run/event-json.js";
-import type { RunResponseContentEvent, WorkflowEvent } from "../run/run-event.js";
-import { RunLengths } from "./run-lengths.js";
+import type { WorkflowEvent } from "../run/run-event.js";
+import { DeltaRun } from "./delta-run.js";
 
 /**
  * A batch of a run's events as its log keeps them: one row per batch, packed so that logging a
@@ -42,11 +42,6 @@ export type LeanEvent =
   | { readonly r: WorkflowEvent; readonly m?: number }
   | { readonly w: WorkflowEvent; readonly m?: number };
 
-/** Whether `text` has no lone surrogate (`String.prototype.isWellFormed`, Node 20 and later). */
-function isWellFormed(text: string): boolean {
-  return (text as string & { isWellFormed(): boolean }).isWellFormed();
-}
-
 /**
  * Whether `text` and `content` are the same string. `content` (a run's, built one delta at a
  * time) is flattened first: compared as it is, V8 walks its pieces one by one, and encoding it
@@ -56,95 +51,6 @@ function sameText(text: string | undefined, content: string): boolean {
   if (text === undefined || text.length !== content.length) return false;
   content.charCodeAt(0); // flattens it, in place
   return text === content;
-}
-
-/** The lengths of `parts`, run-length counted (`[length, how many…]`). */
-function lengthRuns(parts: readonly string[]): number[] {
-  const runs: number[] = [];
-  let length = -1;
-  let count = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const n = (parts[i] as string).length;
-    if (n === length) count++;
-    else {
-      if (count > 0) runs.push(length, count);
-      length = n;
-      count = 1;
-    }
-  }
-  if (count > 0) runs.push(length, count);
-  return runs;
-}
-
-/**
- * The run of text deltas being packed (written as `Deltas`, see event-unpack.ts): consecutive
- * deltas of one run, and of one agent's run within it. A delta's fields are the runtime's (it
- * makes or restamps every `RunResponseContent`): the run's ids, `parentRunId`, `createdAt`,
- * `content`, `agentName`, `agentRunId`, `seq`.
- */
-class DeltaRun {
-  readonly first: number;
-  readonly runId: string;
-  readonly agentName: string | undefined;
-  readonly agentRunId: string | undefined;
-  readonly #head: string;
-  readonly #times = new RunLengths();
-  /** The deltas' text, one string per delta (joined, and their lengths counted, once). */
-  readonly #parts: string[] = [];
-
-  constructor(e: RunResponseContentEvent, first: number) {
-    this.first = first;
-    this.runId = e.runId;
-    this.agentName = e.agentName;
-    this.agentRunId = e.agentRunId;
-    const { parentRunId, agentName, agentRunId } = e;
-    const more = parentRunId ?? agentName ?? agentRunId;
-    this.#head =
-      `"d":${toJson([first, e.runId, e.sessionId, e.workflowId])}` +
-      (more === undefined ? "" : `,"x":${toJson({ parentRunId, agentName, agentRunId })}`);
-  }
-
-  /** Adds `e` (numbered `seq`) when it is a text delta that continues this run; says whether. */
-  takes(e: WorkflowEvent, seq: number): boolean {
-    const parts = this.#parts;
-    if (
-      this.first + parts.length !== seq ||
-      e.event !== "RunResponseContent" ||
-      typeof e.content !== "string" ||
-      e.runId !== this.runId ||
-      e.agentName !== this.agentName ||
-      e.agentRunId !== this.agentRunId
-    ) {
-      return false;
-    }
-    parts.push(e.content);
-    this.#times.add(e.createdAt);
-    return true;
-  }
-
-  /** The deltas' text, one string per delta. */
-  get parts(): readonly string[] {
-    return this.#parts;
-  }
-
-  /** The run as JSON text, its text in the batch's text part (see `json`). */
-  columns(): string {
-    return `{${this.#head},"t":[${this.#times.done()}],"n":[${lengthRuns(this.#parts)}]}`;
-  }
-
-  /**
-   * The run as JSON text (`columns`, its JSON): its text goes to the batch's text part, as it
-   * is, when it is well-formed UTF-16 (nothing to escape, nothing to scan); otherwise inline,
-   * escaped by JSON.
-   */
-  json(columns: string, text: string[]): string {
-    const contents = concatenate(this.#parts);
-    if (isWellFormed(contents)) {
-      text.push(contents);
-      return columns;
-    }
-    return `${columns.slice(0, -1)},"c":${JSON.stringify(contents)}}`;
-  }
 }
 
 /**
@@ -165,13 +71,24 @@ export class EventPacker {
    * The text of every delta packed so far, as the runs of deltas' pieces, while the log covers
    * the run from its first event; and their text, concatenated when an event is compared with it.
    */
-  #logged: (readonly string[])[] | undefined;
+  #logged: DeltaRun[] | undefined;
   #text = "";
   #textRuns = 0;
+  /** The pieces of the run's text content, which deltas may share (see `readTextFrom`). */
+  #source: readonly string[] | undefined;
 
   /** How many events wait in the batch. */
   get size(): number {
     return this.#count;
+  }
+
+  /**
+   * `pieces`: the run's text content as it grows, one piece per text delta, each added just
+   * before the delta is logged. Runs of deltas that are those very strings read their text
+   * from it instead of keeping a copy.
+   */
+  readTextFrom(pieces: readonly string[]): void {
+    this.#source = pieces;
   }
 
   add(e: WorkflowEvent): void {
@@ -186,7 +103,7 @@ export class EventPacker {
   #start(e: WorkflowEvent, seq: number): void {
     if (this.#lastSeq === 0) this.#logged = seq === 1 ? [] : undefined;
     if (e.event === "RunResponseContent" && typeof e.content === "string") {
-      const deltas = new DeltaRun(e, seq);
+      const deltas = new DeltaRun(e, seq, this.#source);
       this.#deltas = deltas;
       this.#packed.push(deltas);
       deltas.takes(e, seq);
@@ -205,7 +122,7 @@ export class EventPacker {
     let tail = false;
     const items = packed.map((item, i) => {
       if (item instanceof DeltaRun) {
-        this.#logged?.push(item.parts);
+        this.#logged?.push(item);
         return item.columns();
       }
       const lean = this.#lean(item);
@@ -259,7 +176,7 @@ export class EventPacker {
   #loggedText(): string {
     const logged = this.#logged ?? [];
     if (this.#textRuns !== logged.length) {
-      this.#text += concatenate(logged.slice(this.#textRuns).flat());
+      this.#text += concatenate(logged.slice(this.#textRuns).flatMap((run) => run.pieces));
       this.#textRuns = logged.length;
     }
     return this.#text;
@@ -280,12 +197,11 @@ function endsRun(e: WorkflowEvent): boolean {
  * Whether the runs of deltas `logged` hold `pieces`, the very same strings in the same order:
  * then their text is the same, and nothing needs reading.
  */
-function samePieces(logged: readonly (readonly string[])[], pieces: readonly string[]): boolean {
+function samePieces(logged: readonly DeltaRun[], pieces: readonly string[]): boolean {
   let at = 0;
   for (const run of logged) {
-    if (at + run.length > pieces.length) return false;
-    for (let i = 0; i < run.length; i++) if (run[i] !== pieces[at + i]) return false;
-    at += run.length;
+    at = run.matches(pieces, at);
+    if (at < 0) return false;
   }
   return at === pieces.length;
 }

@@ -1,0 +1,137 @@
+import { concatenate } from "../run/concatenate.js";
+import { toJson } from "../run/event-json.js";
+import type { RunResponseContentEvent, WorkflowEvent } from "../run/run-event.js";
+import { RunLengths } from "./run-lengths.js";
+
+/** Whether `text` has no lone surrogate (`String.prototype.isWellFormed`, Node 20 and later). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+/** The lengths of `pieces[from…end)`, run-length counted (`[length, how many…]`). */
+function lengthRuns(pieces: readonly string[], from: number, end: number): number[] {
+  const runs: number[] = [];
+  let length = -1;
+  let count = 0;
+  for (let i = from; i < end; i++) {
+    const n = (pieces[i] as string).length;
+    if (n === length) count++;
+    else {
+      if (count > 0) runs.push(length, count);
+      length = n;
+      count = 1;
+    }
+  }
+  if (count > 0) runs.push(length, count);
+  return runs;
+}
+
+const none: readonly string[] = [];
+
+/**
+ * A run of text deltas being packed (written as `Deltas`, see event-unpack.ts): consecutive
+ * deltas of one run, and of one agent's run within it. A delta's fields are the runtime's (it
+ * makes or restamps every `RunResponseContent`): the run's ids, `parentRunId`, `createdAt`,
+ * `content`, `agentName`, `agentRunId`, `seq`.
+ *
+ * Its text is kept as pieces, one per delta. They are read from `source`, the pieces of the
+ * run's content (the runtime adds a delta's text to it just before it logs the delta), while the
+ * deltas are those very strings, in order: the log then holds no copy of them. From the first
+ * delta that is not, it keeps its own.
+ */
+export class DeltaRun {
+  readonly first: number;
+  readonly runId: string;
+  readonly agentName: string | undefined;
+  readonly agentRunId: string | undefined;
+  readonly #head: string;
+  readonly #times = new RunLengths();
+  /** How many deltas it holds. */
+  #size = 0;
+  /** Its pieces while they are `#source[#from…#end)`. */
+  readonly #source: readonly string[];
+  readonly #from: number;
+  #end: number;
+  /** Its own pieces, once one was not the source's next. */
+  #own: string[] | undefined;
+
+  constructor(e: RunResponseContentEvent, first: number, source: readonly string[] = none) {
+    this.first = first;
+    this.runId = e.runId;
+    this.agentName = e.agentName;
+    this.agentRunId = e.agentRunId;
+    const { parentRunId, agentName, agentRunId } = e;
+    const more = parentRunId ?? agentName ?? agentRunId;
+    this.#head =
+      `"d":${toJson([first, e.runId, e.sessionId, e.workflowId])}` +
+      (more === undefined ? "" : `,"x":${toJson({ parentRunId, agentName, agentRunId })}`);
+    // The runtime added its text to the content's pieces last.
+    const at = source.length - 1;
+    this.#source = source;
+    this.#from = at >= 0 && source[at] === e.content ? at : source.length;
+    this.#end = this.#from;
+  }
+
+  /** Adds `e` (numbered `seq`) when it is a text delta that continues this run; says whether. */
+  takes(e: WorkflowEvent, seq: number): boolean {
+    if (
+      this.first + this.#size !== seq ||
+      e.event !== "RunResponseContent" ||
+      typeof e.content !== "string" ||
+      e.runId !== this.runId ||
+      e.agentName !== this.agentName ||
+      e.agentRunId !== this.agentRunId
+    ) {
+      return false;
+    }
+    const own = this.#own;
+    if (own !== undefined) own.push(e.content);
+    else if (this.#source[this.#end] === e.content) this.#end++;
+    else this.#own = [...this.#source.slice(this.#from, this.#end), e.content];
+    this.#size++;
+    this.#times.add(e.createdAt);
+    return true;
+  }
+
+  /** The deltas' text, one string per delta. */
+  get pieces(): readonly string[] {
+    return this.#own ?? this.#source.slice(this.#from, this.#end);
+  }
+
+  /**
+   * Whether its pieces are `pieces[at…]`, the very same strings: the index after them when they
+   * are, else -1. Read from `pieces` itself, that takes no reading at all.
+   */
+  matches(pieces: readonly string[], at: number): number {
+    if (this.#own === undefined && this.#source === pieces) {
+      return this.#from === at ? this.#end : -1;
+    }
+    const own = this.pieces;
+    if (at + own.length > pieces.length) return -1;
+    for (let i = 0; i < own.length; i++) if (own[i] !== pieces[at + i]) return -1;
+    return at + own.length;
+  }
+
+  /** The run as JSON text, its text in the batch's text part (see `json`). */
+  columns(): string {
+    const lengths =
+      this.#own === undefined
+        ? lengthRuns(this.#source, this.#from, this.#end)
+        : lengthRuns(this.#own, 0, this.#own.length);
+    return `{${this.#head},"t":[${this.#times.done()}],"n":[${lengths}]}`;
+  }
+
+  /**
+   * The run as JSON text (`columns`, its JSON): its text goes to the batch's text part, as it
+   * is, when it is well-formed UTF-16 (nothing to escape, nothing to scan); otherwise inline,
+   * escaped by JSON.
+   */
+  json(columns: string, text: string[]): string {
+    const contents = concatenate(this.pieces);
+    if (isWellFormed(contents)) {
+      text.push(contents);
+      return columns;
+    }
+    return `${columns.slice(0, -1)},"c":${JSON.stringify(contents)}}`;
+  }
+}
