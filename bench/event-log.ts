@@ -3,8 +3,8 @@
  * events in the store vs the same run without the log, as time per run and tokens/s (target:
  * the log costs at most 10%), the deltas yielded by the workflow as fast as it can, then
  * streamed by an agent; each side in processes of its own (bench/event-log-worker.ts), fresh
- * ones over four generations, one process alive at a time; (b) SSE framing (`toSSEResponse`, the response body read to its end) vs
- * the bare event stream, per event, in this process.
+ * ones over six generations, one process alive at a time; (b) SSE framing (`toSSEResponse`,
+ * the response body read to its end) vs the bare event stream, per event, in this process.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,7 +46,7 @@ export async function main(): Promise<void> {
       // decides, and neither side's GC runs beside the other's rounds.
       const sides = ["logged", "plain"] as const;
       const [withLog, without] = (await workerRounds(2, (k) => start(sides[k] ?? "plain"), {
-        generations: 4,
+        generations: 6,
         rounds: 5,
         runs: RUNS,
         scale: 1,

@@ -52,8 +52,9 @@ export class RunEventLog {
 
   /** Gives `event` its `seq` and logs it when the run keeps a log. */
   stamp<E extends WorkflowEvent>(event: E): E {
-    (event as { seq?: number }).seq = ++this.#seq;
-    if (this.#run !== undefined) this.#push(event);
+    const seq = ++this.#seq;
+    (event as { seq?: number }).seq = seq;
+    if (this.#run !== undefined) this.#push(event, seq);
     else this.#early?.push(event);
     return event;
   }
@@ -111,8 +112,8 @@ export class RunEventLog {
     return events.length === 0 ? { eventSeq: this.#seq } : { eventSeq: this.#seq, events };
   }
 
-  #push(event: WorkflowEvent): void {
-    this.#packer.add(event);
+  #push(event: WorkflowEvent, seq = event.seq ?? 0): void {
+    this.#packer.add(event, seq);
     if (this.#packer.size >= batchSize) {
       if (this.#flushing === undefined) this.#flush();
     } else if (this.#timer === undefined) {

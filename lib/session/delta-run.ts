@@ -103,13 +103,13 @@ export class DeltaRun {
    * are, else -1. Read from `pieces` itself, that takes no reading at all.
    */
   matches(pieces: readonly string[], at: number): number {
-    if (this.#own === undefined && this.#source === pieces) {
-      return this.#from === at ? this.#end : -1;
-    }
-    const own = this.pieces;
-    if (at + own.length > pieces.length) return -1;
-    for (let i = 0; i < own.length; i++) if (own[i] !== pieces[at + i]) return -1;
-    return at + own.length;
+    const own = this.#own;
+    if (own === undefined && this.#source === pieces) return this.#from === at ? this.#end : -1;
+    const [mine, from, end] =
+      own === undefined ? [this.#source, this.#from, this.#end] : [own, 0, own.length];
+    if (at + end - from > pieces.length) return -1;
+    for (let i = from, j = at; i < end; i++, j++) if (mine[i] !== pieces[j]) return -1;
+    return at + end - from;
   }
 
   /** The run as JSON text, its text in the batch's text part (see `json`). */

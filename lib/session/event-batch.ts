@@ -91,8 +91,8 @@ export class EventPacker {
     this.#source = pieces;
   }
 
-  add(e: WorkflowEvent): void {
-    const seq = e.seq ?? 0;
+  /** Adds `e`, numbered `seq` (its `seq`, given: reading it back costs more, as events vary). */
+  add(e: WorkflowEvent, seq = e.seq ?? 0): void {
     this.#count++;
     // The hot path: one more delta of the run of deltas being packed.
     if (this.#deltas?.takes(e, seq) !== true) this.#start(e, seq);
