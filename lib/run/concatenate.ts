@@ -5,11 +5,6 @@ const chunk = 8192;
  * The strings of `pieces` one after the other. `String.prototype.concat` over the array is
  * several times faster than `join("")`, and than a string grown one `+` at a time (V8 then
  * keeps a tree of pieces, which it walks again to flatten).
- *
- * @example
- * ```ts
- * concatenate(["Hel", "lo"]); // "Hello"
- * ```
  */
 export function concatenate(pieces: readonly string[]): string {
   if (pieces.length <= chunk) return "".concat(...pieces);

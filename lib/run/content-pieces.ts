@@ -11,15 +11,6 @@ const noted = new WeakMap<object, Pieces>();
  * Notes that `content`, the text content of `response`, is `pieces` (one per text delta
  * streamed, in order) concatenated: the event log can then prove that content is the text it
  * logged by comparing the pieces by reference, without reading the text (see {@link piecesOf}).
- *
- * @example
- * ```ts
- * const response = {};
- * const pieces = ["Hel", "lo"];
- * const content = pieces.join("");
- * notePieces(response, content, pieces);
- * piecesOf(response, content); // ["Hel", "lo"]
- * ```
  */
 export function notePieces(response: object, content: string, pieces: readonly string[]): void {
   noted.set(response, { content, pieces, count: pieces.length });
