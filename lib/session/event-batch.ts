@@ -43,9 +43,9 @@ export type LeanEvent =
   | { readonly w: WorkflowEvent; readonly m?: number };
 
 /**
- * Whether `text` and `content` are the same string. `content` (a run's, built one delta at a
- * time) is flattened first: compared as it is, V8 walks its pieces one by one, and encoding it
- * for the store walks them again. Flat, both are copies of one block.
+ * Whether `text` and `content` are the same string. `content` is flattened first (a string
+ * grown one `+` at a time is a tree of pieces to V8): compared as it is, V8 walks its pieces one
+ * by one, and encoding it for the store walks them again.
  */
 function sameText(text: string | undefined, content: string): boolean {
   if (text === undefined || text.length !== content.length) return false;
@@ -126,12 +126,13 @@ export class EventPacker {
         return item.columns();
       }
       const lean = this.#lean(item);
-      if (i === last) tail = "w" in lean && endsRun(item);
+      // Only a run's end is saved with its content (a child's is not `w`: see `#isLoggedText`).
+      if (i === last) tail = "w" in lean && item.event === "WorkflowCompleted";
       return toJson(lean);
     });
     const batch = lazyBatch(this.#lastSeq, items, packed);
     // The run ended with content that is every delta's text: this batch's text is its end.
-    if (tail) made.set(batch, { tail: `[${items.join(",")}]` });
+    if (tail) tails.set(batch, `[${items.join(",")}]`);
     this.#packed = [];
     this.#deltas = undefined;
     this.#count = 0;
@@ -183,16 +184,6 @@ export class EventPacker {
   }
 }
 
-/** Whether `e` ends a top-level run: its terminal event, saved with the run's content. */
-function endsRun(e: WorkflowEvent): boolean {
-  return (
-    e.parentRunId === undefined &&
-    (e.event === "WorkflowCompleted" ||
-      e.event === "WorkflowError" ||
-      e.event === "WorkflowCancelled")
-  );
-}
-
 /**
  * Whether the runs of deltas `logged` hold `pieces`, the very same strings in the same order:
  * then their text is the same, and nothing needs reading.
@@ -209,7 +200,7 @@ function samePieces(logged: readonly DeltaRun[], pieces: readonly string[]): boo
 /**
  * A batch whose `data` is made when it is first read: `items`, the packed items as JSON (a run
  * of deltas as its columns), and `packed`, the items (a run of deltas' text is concatenated and
- * checked then). A store that keeps the batch's JSON alone (see `batchParts`) never reads it.
+ * checked then). A store that keeps the batch's JSON alone (see `contentTailJson`) never reads it.
  */
 function lazyBatch(
   lastSeq: number,
@@ -235,8 +226,8 @@ function lazyBatch(
   };
 }
 
-/** What a packer knows of the batches it made: their JSON when their text is the run's content's end. */
-const made = new WeakMap<EventBatch, { readonly tail: string | undefined }>();
+/** The JSON of the batches a packer made whose text is the end of their run's content. */
+const tails = new WeakMap<EventBatch, string>();
 
 /**
  * The JSON part of `batch.data` when its text part is the end of the run's final content, which
@@ -245,7 +236,7 @@ const made = new WeakMap<EventBatch, { readonly tail: string | undefined }>();
  * keeps this JSON alone (see `contentTail`).
  */
 export function contentTailJson(batch: EventBatch): string | undefined {
-  return made.get(batch)?.tail;
+  return tails.get(batch);
 }
 
 /** Packs `events` (each stamped with `seq`, in order) into one batch. */
