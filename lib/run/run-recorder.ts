@@ -76,6 +76,54 @@ export class RunRecorder {
     );
   }
 
+  /**
+   * Ends the run `cancelled` for `reason`, with `content` (what it streamed before: the user has
+   * seen it); records it (see {@link finishQuietly}) and resolves its terminal event.
+   */
+  async cancel(
+    log: RunEventLog | undefined,
+    reason: string,
+    content: unknown,
+  ): Promise<WorkflowEvent> {
+    const { response } = this;
+    response.status = "cancelled";
+    response.error = reason;
+    response.content = content;
+    const { runId, sessionId, workflowId, parentRunId } = response;
+    const cancelled: WorkflowEvent = {
+      event: "WorkflowCancelled",
+      runId,
+      sessionId,
+      workflowId,
+      parentRunId,
+      createdAt: Date.now(),
+      reason,
+      content,
+    };
+    await this.finishQuietly(await this.end(log, cancelled));
+    return cancelled;
+  }
+
+  /** Ends the run `error` with `error`; records it (see {@link finishQuietly}) and resolves its terminal event. */
+  async fail(log: RunEventLog | undefined, error: unknown): Promise<WorkflowEvent> {
+    const { response } = this;
+    response.status = "error";
+    response.error = error instanceof Error ? error.message : String(error);
+    const { runId, sessionId, workflowId, parentRunId } = response;
+    const failed: WorkflowEvent = {
+      event: "WorkflowError",
+      runId,
+      sessionId,
+      workflowId,
+      parentRunId,
+      createdAt: Date.now(),
+      error: response.error,
+      errorName: error instanceof Error ? error.name : typeof error,
+    };
+    await this.finishQuietly(await this.end(log, failed));
+    return failed;
+  }
+
   /** Records a failed or cancelled run; a store that fails then only gets a warning. */
   async finishQuietly(log?: LogEnd): Promise<void> {
     try {

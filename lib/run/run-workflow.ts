@@ -277,29 +277,12 @@ async function* runEvents(
     // A run that lost its claim aborts its signal (to stop its other work) but fails, as it is.
     if (cancellation.aborted && !(error instanceof LeaseLostError)) {
       const abort = cancellation.toAbortError(error);
-      response.status = "cancelled";
-      response.error = abort.message;
-      // What was streamed before the cancellation stays: the user has seen it.
-      response.content = content?.final(undefined);
-      const cancelled = cancelledEvent(response, abort.message);
-      await recorder.finishQuietly(await recorder.end(log, cancelled));
+      const cancelled = await recorder.cancel(log, abort.message, content?.final(undefined));
       trace?.failed(abort, true);
       yield cancelled;
       throw abort;
     }
-    response.status = "error";
-    response.error = error instanceof Error ? error.message : String(error);
-    const failed: WorkflowEvent = {
-      event: "WorkflowError",
-      runId,
-      sessionId,
-      workflowId,
-      parentRunId,
-      createdAt: Date.now(),
-      error: response.error,
-      errorName: error instanceof Error ? error.name : typeof error,
-    };
-    await recorder.finishQuietly(await recorder.end(log, failed));
+    const failed = await recorder.fail(log, error);
     trace?.failed(error, false);
     yield failed;
     throw error;
@@ -309,13 +292,10 @@ async function* runEvents(
       // The consumer stopped iterating before the run ended: cancel it.
       cancellation.abort(new AbortError("The consumer stopped iterating"));
       await closeWorkflowSource(source);
-      response.status = "cancelled";
-      response.error = "The consumer stopped iterating";
-      response.content = content?.final(undefined);
       // Not streamed (nobody reads on), but logged: a reader elsewhere sees how it ended.
-      const cancelled = cancelledEvent(response, response.error);
-      await recorder.finishQuietly(await recorder.end(log, cancelled));
-      trace?.failed(response.error, true);
+      const reason = "The consumer stopped iterating";
+      await recorder.cancel(log, reason, content?.final(undefined));
+      trace?.failed(reason, true);
     }
   }
 }
@@ -326,18 +306,4 @@ async function* runEvents(
  */
 function returnedContent(value: unknown): ContentStep {
   return { terminal: true, content: value instanceof RunResponse ? value.content : value };
-}
-
-function cancelledEvent(response: RunResponse, reason: string): WorkflowEvent {
-  const { runId, sessionId, workflowId, parentRunId, content } = response;
-  return {
-    event: "WorkflowCancelled",
-    runId,
-    sessionId,
-    workflowId,
-    parentRunId,
-    createdAt: Date.now(),
-    reason,
-    content,
-  };
 }
