@@ -136,7 +136,7 @@ export function decodeHistoryRow(sessionId: string, row: HistoryRow): RunRespons
   const [runId, workflowId, contentType, input, content, metrics, messages, extraData, createdAt] =
     row;
   const where = (column: string) => `column ${column} of run "${runId}"`;
-  return new RunResponse({
+  const response = new RunResponse({
     runId,
     sessionId,
     workflowId,
@@ -144,15 +144,16 @@ export function decodeHistoryRow(sessionId: string, row: HistoryRow): RunRespons
     contentType,
     input: decodeColumn(sessionId, input, where, "input"),
     content: decodeColumn(sessionId, content, where, "content"),
-    metrics: decodeColumn(sessionId, metrics, where, "metrics", "object") as RunMetrics | undefined,
-    messages: decodeColumn(sessionId, messages, where, "messages", "array") as
-      | Message[]
-      | undefined,
-    extraData: decodeColumn(sessionId, extraData, where, "extra_data", "object") as
-      | Record<string, unknown>
-      | undefined,
     createdAt: toNumber(createdAt),
   });
+  // Decoded for this response alone: kept as they are (the constructor would copy them).
+  const decodedMetrics = decodeColumn(sessionId, metrics, where, "metrics", "object");
+  const decodedMessages = decodeColumn(sessionId, messages, where, "messages", "array");
+  const decodedExtra = decodeColumn(sessionId, extraData, where, "extra_data", "object");
+  if (decodedMetrics !== undefined) response.metrics = decodedMetrics as RunMetrics;
+  if (decodedMessages !== undefined) response.messages = decodedMessages as Message[];
+  if (decodedExtra !== undefined) response.extraData = decodedExtra as Record<string, unknown>;
+  return response;
 }
 
 /** What a suspended run waits for, as stored; `SessionDecodeError` when it cannot be read. */

@@ -8,7 +8,7 @@ import { toNumber } from "./session-table.js";
 export function decodeSession(row: SessionRow): WorkflowSession {
   const sessionState = decodeRecord(row, "session_state", row.session_state);
   const extraData = decodeRecord(row, "extra_data", row.extra_data);
-  const workflowData = decodeRecord(row, "workflow_data", row.workflow_data);
+  const workflowData = decodedWorkflowData(row);
   return {
     sessionId: row.session_id,
     workflowId: row.workflow_id,
@@ -17,13 +17,30 @@ export function decodeSession(row: SessionRow): WorkflowSession {
     sessionState,
     extraData,
     workflowData: {
-      name: typeof workflowData.name === "string" ? workflowData.name : row.workflow_id,
-      description:
-        typeof workflowData.description === "string" ? workflowData.description : undefined,
+      name: workflowData.name ?? row.workflow_id,
+      description: workflowData.description,
     },
     createdAt: toNumber(row.created_at),
     updatedAt: toNumber(row.updated_at),
   };
+}
+
+/** The names and descriptions of a store's workflows, by their stored text: a few, read every run. */
+const workflowDataCache = new Map<string, { name?: string; description?: string }>();
+
+function decodedWorkflowData(row: SessionRow): { name?: string; description?: string } {
+  const text = row.workflow_data;
+  let known = workflowDataCache.get(text);
+  if (known === undefined) {
+    const data = decodeRecord(row, "workflow_data", text);
+    known = {
+      name: typeof data.name === "string" ? data.name : undefined,
+      description: typeof data.description === "string" ? data.description : undefined,
+    };
+    if (workflowDataCache.size >= 256) workflowDataCache.clear();
+    workflowDataCache.set(text, known);
+  }
+  return known;
 }
 
 function decodeRecord(row: SessionRow, column: string, text: string): Record<string, unknown> {

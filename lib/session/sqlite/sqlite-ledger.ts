@@ -80,7 +80,7 @@ export class SqliteLedger implements RunLedger {
     const q = this.#statements();
     const now = this.#store.now();
     const stale = this.#leases.stale(write.sessionId, this.#store.leaseMs);
-    return this.#transaction(db, () => {
+    return this.#transaction(db, q.begin, () => {
       const { sessionId: id, owner, runId } = write;
       const row = q.claim.get<SessionRow>({
         id,
@@ -143,7 +143,9 @@ export class SqliteLedger implements RunLedger {
     const q = this.#statements();
     const now = this.#store.now();
     const { sessionId: id, owner } = end;
-    return this.#transaction(db, () => {
+    // Its first statement writes: it takes the write lock and reads the database as it is then,
+    // as `BEGIN IMMEDIATE` would, without a statement of its own.
+    return this.#transaction(db, q.beginDeferred, () => {
       if (end.state !== undefined) {
         const { state, extraData, version } = end.state;
         const save = { id, state, version, nextVersion: version + 1, owner, now };
@@ -197,9 +199,9 @@ export class SqliteLedger implements RunLedger {
     }
   }
 
-  /** Runs `body` in one `BEGIN IMMEDIATE` transaction; rolls back when it throws. */
-  #transaction<T>(db: RawDatabase, body: () => T): T {
-    const { begin, commit, rollback } = this.#statements();
+  /** Runs `body` in one transaction opened by `begin`; rolls back when it throws. */
+  #transaction<T>(db: RawDatabase, begin: { run(): number }, body: () => T): T {
+    const { commit, rollback } = this.#statements();
     begin.run();
     try {
       const result = body();
@@ -257,6 +259,7 @@ export class SqliteLedger implements RunLedger {
         ),
       ),
       begin: plain("begin immediate"),
+      beginDeferred: plain("begin"),
       commit: plain("commit"),
       rollback: plain("rollback"),
     };
