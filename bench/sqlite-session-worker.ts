@@ -1,7 +1,7 @@
 /**
  * One side of `bench/sqlite-session.ts` in a process of its own, so that the two sides share no
- * heap: `ours` (`run` with `sqliteStorage`) or `baseline` (the minimal hand-written
- * better-sqlite3 program), on its own database file. It warms up and prints `ready`; then each
+ * heap: `ours` (`run` with `sqliteStorage`), `baseline` (the minimal hand-written better-sqlite3
+ * program) or `recorded` (the same recording the running run), on its own database file. It warms up and prints `ready`; then each
  * stdin line `round` runs `runs` persisted runs of session `sessionId` and prints `done`;
  * `exit` closes the database and exits.
  *
@@ -15,7 +15,7 @@ import { sqliteStorage } from "buddy-ai/sqlite";
 import { counter, type Input, quiet, type State, threeSteps } from "./support/workload.js";
 
 interface Task {
-  readonly side: "ours" | "baseline";
+  readonly side: "ours" | "baseline" | "recorded";
   readonly file: string;
   readonly sessionId: string;
   readonly runs: number;
@@ -28,8 +28,12 @@ const LEASE_MS = 30_000;
  * once; take the lease (BEGIN IMMEDIATE), read the state and the last 10 runs' content, the
  * three async-generator steps, then save the state (version checked), insert the run row and
  * clear the lease in one transaction.
+ *
+ * `recorded`: the same, but the run's row is inserted as `running` (with its input) in the
+ * claim's transaction and completed by the save, as durable runs need (a run in flight is
+ * visible, and one whose process died is found and run again).
  */
-function baseline(file: string) {
+function baseline(file: string, recorded = false) {
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
@@ -58,12 +62,17 @@ function baseline(file: string) {
      lease_expires_at = null where id = ? and version = ? and lease_owner = ?`,
   );
   const insertRun = db.prepare("insert into runs values (?, ?, ?, 'completed', ?, ?, ?)");
-  const claim = db.transaction((sessionId: string, owner: string, now: number) => {
+  const startRun = db.prepare("insert into runs values (?, ?, ?, 'running', ?, '', ?)");
+  const endRun = db.prepare(
+    "update runs set status = 'completed', content = ? where run_id = ? and status = 'running'",
+  );
+  const claim = db.transaction((sessionId: string, owner: string, now: number, input: Input) => {
     if (lease.run(sessionId, owner, now + LEASE_MS, now).changes !== 1) {
       throw new Error("baseline: session busy");
     }
     const row = readState.get(sessionId);
     if (row === undefined) throw new Error("baseline: session missing");
+    if (recorded) startRun.run(owner, sessionId, row.version + 1, JSON.stringify(input), now);
     return row;
   });
   const save = db.transaction(
@@ -78,13 +87,14 @@ function baseline(file: string) {
       if (saveState.run(JSON.stringify(state), sessionId, version, owner).changes !== 1) {
         throw new Error("baseline: session changed under the lease");
       }
-      insertRun.run(owner, sessionId, version + 1, JSON.stringify(input), content, Date.now());
+      if (recorded) endRun.run(content, owner);
+      else insertRun.run(owner, sessionId, version + 1, JSON.stringify(input), content, Date.now());
     },
   );
   return {
     async run(sessionId: string, input: Input): Promise<void> {
       const owner = randomUUID(); // the run's id, and the lease's owner
-      const { state, version } = claim.immediate(sessionId, owner, Date.now());
+      const { state, version } = claim.immediate(sessionId, owner, Date.now(), input);
       const sessionState = JSON.parse(state) as State;
       const past = history.all(sessionId).reverse();
       let content = "";
@@ -106,7 +116,7 @@ function ours(file: string) {
 }
 
 const task = JSON.parse(process.argv[2] ?? "{}") as Task;
-const side = task.side === "ours" ? ours(task.file) : baseline(task.file);
+const side = task.side === "ours" ? ours(task.file) : baseline(task.file, task.side === "recorded");
 let i = 0;
 for (let n = 0; n < 300; n++) await side.run(task.sessionId, { i: i++ });
 process.stdout.write("ready\n");
