@@ -41,7 +41,10 @@ export class ContentAccumulator {
     private readonly logger: Logger,
     private readonly usage: Pick<WorkflowContext, "recordUsage" | "recordMessages">,
     private readonly response: RunResponse,
-    /** Told of each new array of text pieces (the run's event log reads its deltas' text there). */
+    /**
+     * Given when the run keeps an event log: told of each new array of text pieces (the log reads
+     * its deltas' text there), and the final text is noted as made of them (see `notePieces`).
+     */
     private readonly onPieces?: (pieces: readonly string[]) => void,
   ) {
     this.#ids = ids;
@@ -55,7 +58,7 @@ export class ContentAccumulator {
     if (this.#textPieces !== pieces.length) {
       this.#text = concatenate(pieces);
       // Noted as made of its pieces: the run's event log compares them, not the text.
-      notePieces(this.response, this.#text, pieces);
+      if (this.onPieces !== undefined) notePieces(this.response, this.#text, pieces);
       this.#textPieces = pieces.length;
     }
     return this.#text;

@@ -77,6 +77,11 @@ export class RunEventLog {
     for (const event of early ?? []) this.#push(event);
   }
 
+  /** Whether the run keeps a log: known once the session opened. */
+  get keepsLog(): boolean {
+    return this.#run !== undefined;
+  }
+
   /**
    * `pieces`: the run's text content as it grows, one piece per text delta (see
    * `EventPacker.readTextFrom`): the log reads its deltas' text there instead of copying it.

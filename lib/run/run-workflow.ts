@@ -138,7 +138,8 @@ async function* runEvents(
       settings,
       trace,
     });
-    content = new ContentAccumulator(workflow.name, ids, logger, ctx, response, log?.readTextFrom);
+    const textLog = log?.keepsLog === true ? log.readTextFrom : undefined;
+    content = new ContentAccumulator(workflow.name, ids, logger, ctx, response, textLog);
     cancellation.throwIfAborted();
     if (trace !== undefined && ctx.replaying) trace.replayed();
     if (trace === undefined) source = toWorkflowSource(workflow.run(ctx, parsed));
