@@ -25,8 +25,15 @@ export function escapeKey(key: string): string {
   return isReserved(key) ? `\u0000${key}` : key;
 }
 
-/** Sets an own enumerable data property, also for `__proto__` (never the prototype). */
+/**
+ * Sets an own enumerable data property, also for `__proto__` (never the prototype). Any other
+ * key is assigned: on a plain object that makes the same property, several times faster.
+ */
 export function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key !== "__proto__") {
+    target[key] = value;
+    return;
+  }
   Object.defineProperty(target, key, {
     value,
     enumerable: true,

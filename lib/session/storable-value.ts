@@ -28,6 +28,26 @@ export function prepareStorable(value: unknown, path: string): { value: unknown;
   return { value: prepared, plain: walk.plain };
 }
 
+/**
+ * Settles a primitive that needs no path (all but functions and symbols): true when `value` is
+ * one. The walk then skips making the path, which only an error needs.
+ */
+function settled(value: unknown, walk: Walk): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      if (!Number.isFinite(value) || Object.is(value, -0)) walk.plain = false;
+      return true;
+    case "bigint":
+    case "undefined":
+      walk.plain = false;
+      return true;
+  }
+  return value === null;
+}
+
 /** Checks one value; returns it, or a copy with reserved keys escaped when it holds any. */
 function prepare(value: unknown, path: string, depth: number, walk: Walk): unknown {
   switch (typeof value) {
@@ -78,9 +98,11 @@ function prepareObject(value: object, path: string, depth: number, walk: Walk): 
     const array = value as unknown[];
     let copy: unknown[] | undefined;
     for (let i = 0; i < array.length; i++) {
+      const item = array[i];
+      if (settled(item, walk) && (item !== undefined || i in array)) continue;
       const at = `${path}[${i}]`;
       if (!(i in array)) throw new UnstorableValueError(at, "an empty array slot", "use null");
-      const next = prepare(array[i], at, depth, walk);
+      const next = prepare(item, at, depth, walk);
       if (next !== array[i]) {
         copy ??= array.slice();
         copy[i] = next;
@@ -149,7 +171,7 @@ function preparePlain(
   const keys = Object.keys(record);
   for (const key of keys) {
     const item = record[key];
-    const next = prepare(item, childPath(path, key), depth, walk);
+    const next = settled(item, walk) ? item : prepare(item, childPath(path, key), depth, walk);
     if (copy === undefined && (next !== item || isReserved(key))) {
       copy = {};
       for (const earlier of keys) {
