@@ -4,6 +4,7 @@ import type { EventTable } from "./event-table.js";
 import { QueryTemplate } from "./query-template.js";
 import { encodedEmpty } from "./run-rows.js";
 import type { RunTable } from "./run-table.js";
+import { sessionColumns } from "./session-table.js";
 import type { StoreDatabase, StoreTables } from "./store-tables.js";
 
 /** The queries every run makes (claim, load, start, save, release), compiled once per store. */
@@ -246,10 +247,11 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables, expiry: 
     /**
      * Creates the session holding the lease, or takes its lease when free or expired (one
      * statement: atomic on every database), counting the run, renaming the session when a name
-     * is given and giving it its user when it has none. Returns the row as claimed, or nothing.
+     * is given and giving it its user when it has none. Returns the row as claimed (its
+     * `sessionColumns`), or nothing.
      */
     claim: new QueryTemplate(claimKeys(expiry), (p: ClaimParams) =>
-      statements.claim(db, p).returningAll(),
+      statements.claim(db, p).returning(sessionColumns),
     ),
     /** The lease of a session, read when a claim found it held. */
     readLease: new QueryTemplate(["id"], (p: { id: string }) =>

@@ -2,8 +2,9 @@ import type { Compilable } from "kysely";
 import { sql } from "kysely";
 import { pause } from "../../run/pause.js";
 import { QueryTemplate } from "../kysely/query-template.js";
-import type { Claimed, ClaimWrite, RunEnd, RunLedger, SessionRow } from "../kysely/run-ledger.js";
+import type { Claimed, ClaimWrite, RunEnd, RunLedger } from "../kysely/run-ledger.js";
 import type { HistoryRow } from "../kysely/run-rows.js";
+import { sessionRowOf } from "../kysely/session-table.js";
 import {
   recordStepQuery,
   type StepParams,
@@ -83,7 +84,7 @@ export class SqliteLedger implements RunLedger {
     const stale = this.#leases.stale(write.sessionId, this.#store.leaseMs);
     return this.#transaction(db, q.begin, () => {
       const { sessionId: id, owner, runId } = write;
-      const row = q.claim.get<SessionRow>({
+      const claimed = q.claim.get<unknown[]>({
         id,
         workflowId: write.workflowId,
         userId: write.userId,
@@ -97,10 +98,11 @@ export class SqliteLedger implements RunLedger {
         stale: stale?.owner ?? null,
         staleExpires: stale?.expires ?? null,
       });
-      if (row === undefined) {
+      if (claimed === undefined) {
         this.#leases.observe(id, q.readLease.get<ObservedLease>({ id }));
         return undefined;
       }
+      const row = sessionRowOf(claimed);
       this.#leases.forget(id);
       const previous = row.previous_run_id;
       // The previous run is still `running` only if its process died. The run whose history
@@ -242,7 +244,8 @@ export class SqliteLedger implements RunLedger {
       return { run: () => statement.run().changes };
     };
     return {
-      claim: this.#template(queries.claim),
+      // Rows as arrays here too: the claimed session's fifteen columns.
+      claim: this.#template(queries.claim, true),
       readLease: this.#template(queries.readLease),
       abandonRun: this.#template(queries.abandonRun),
       startRun: this.#template(queries.startRun),
