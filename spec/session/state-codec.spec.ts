@@ -1,6 +1,7 @@
 import { UnstorableValueError } from "buddy-ai";
 import SuperJSON from "superjson";
 import { describe, expect, it } from "vitest";
+import { copyPlain, isPlainText } from "../../lib/session/plain-copy.js";
 import {
   decodeStoredValue,
   encodeStoredValue,
@@ -146,5 +147,39 @@ describe("state codec", () => {
 
   it("throws on text it cannot decode", () => {
     expect(() => decodeStoredValue("not json")).toThrow();
+  });
+});
+
+describe("plain copies of decoded values", () => {
+  it("tells plain JSON text apart, and never takes anything else for it", () => {
+    const plain = [{ a: [1, "x", null, true] }, "meta", ["meta"], { meta: { v: 1 } }, {}];
+    const rich = [new Date(0), new Map([[1, 2]]), new Set([1]), 1n, undefined, { n: Number.NaN }];
+    for (const value of rich) {
+      expect(isPlainText(encodeStoredValue(value, "v"))).toBe(false);
+    }
+    // Plain data spelling `"meta"` is taken for rich: only slower, never wrong.
+    expect(plain.map((value) => isPlainText(encodeStoredValue(value, "v")))).toEqual([
+      true,
+      false,
+      false,
+      false,
+      true,
+    ]);
+  });
+
+  it("copies as decoding again would: equal, sharing no object, __proto__ a plain key", () => {
+    const text = encodeStoredValue(
+      JSON.parse('{"list": [1, {"deep": ["x"]}], "__proto__": {"polluted": true}}'),
+      "v",
+    );
+    const decoded = decodeStoredValue(text) as Record<string, unknown>;
+    const copy = copyPlain(decoded);
+    expect(copy).toEqual(decodeStoredValue(text));
+    expect(copy).not.toBe(decoded);
+    expect(copy.list).not.toBe(decoded.list);
+    expect((copy.list as unknown[])[1]).not.toBe((decoded.list as unknown[])[1]);
+    expect(Object.hasOwn(copy, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
   });
 });

@@ -619,6 +619,66 @@ describe.each(storeFactories)("session store conformance: $name", (factory) => {
       ]);
     });
 
+    it("gives each run a history of its own: changing it reaches neither the store nor later runs", async () => {
+      const storage = handle.storage;
+      const opts = { storage, sessionId: "own-history", logger: quiet };
+      const when = new Date("2026-01-02T03:04:05Z");
+      const keys = JSON.parse('{"__proto__": {"polluted": true}, "plain": [1, {"deep": "x"}]}');
+      const produce = defineWorkflow(async function produce(_ctx, n: number) {
+        return new RunResponse({
+          content: n === 1 ? { items: [1, 2], keys } : { when, n },
+          extraData: { tag: `run ${n}` },
+        });
+      });
+      await run(produce, 1, opts);
+      await run(produce, 2, opts);
+      const seen: unknown[] = [];
+      const shapes: boolean[][] = [];
+      const meddle = defineWorkflow(async function meddle(ctx) {
+        // What this run reads, then what it does to it.
+        seen.push(
+          structuredClone(
+            ctx.history.map((r) => [r.input, r.content, r.extraData, r.messages.length]),
+          ),
+        );
+        const [first, second] = ctx.history as [RunResponse, RunResponse];
+        const content = first.content as { items: number[]; keys: Record<string, unknown> };
+        const dated = second.content as { when: Date };
+        shapes.push([
+          Object.hasOwn(content.keys, "__proto__"),
+          Object.getPrototypeOf(content.keys) === Object.prototype,
+          dated.when instanceof Date,
+        ]);
+        content.items.push(99);
+        (content.keys.plain as unknown[]).length = 0;
+        first.extraData.tag = "changed";
+        first.messages.push({ role: "user", content: "added" });
+        dated.when.setFullYear(1999);
+        second.input = "replaced";
+        return "";
+      });
+      await run(meddle, undefined, opts);
+      await run(meddle, undefined, opts);
+      const expected = [
+        [1, { items: [1, 2], keys }, { tag: "run 1" }, 0],
+        [2, { when, n: 2 }, { tag: "run 2" }, 0],
+      ];
+      expect(seen[0]).toEqual(expected);
+      // The second run of `meddle` sees the first's history untouched (and the first `meddle`).
+      expect((seen[1] as unknown[]).slice(0, 2)).toEqual(expected);
+      // `__proto__` stays a plain key, and a Date a Date, read once or again.
+      expect(shapes).toEqual([
+        [true, true, true],
+        [true, true, true],
+      ]);
+      // The stored runs are as they were saved.
+      const runs = await storage.listRuns("own-history");
+      expect(runs.slice(0, 2).map((r) => [r.input, r.content])).toEqual([
+        [1, { items: [1, 2], keys }],
+        [2, { when, n: 2 }],
+      ]);
+    });
+
     it("merges stored state over defaults, or defaults over it with overwriteSessionState", async () => {
       const storage = handle.storage;
       const seen: unknown[] = [];

@@ -4,6 +4,7 @@ import type { Message } from "../../run/message.js";
 import type { PendingWait } from "../../run/run-event.js";
 import type { RunMetrics } from "../../run/run-metrics.js";
 import { RunResponse } from "../../run/run-response.js";
+import { copyPlain, isPlainText } from "../plain-copy.js";
 import { decodeStoredValue, encodeStoredValue } from "../state-codec.js";
 import type { RunTable } from "./run-table.js";
 import { toNumber } from "./session-table.js";
@@ -131,28 +132,56 @@ export type HistoryRow = readonly [
   createdAt: number | string | bigint,
 ];
 
+/** A history row's input, content, metrics, messages and extra data, decoded. */
+type RowValues = readonly [unknown, unknown, unknown, unknown, unknown];
+
+/**
+ * The values of history rows decoded once, when they are plain JSON data: a session's history
+ * rows stay the same objects from run to run (see `SessionCache`), and each next run copies
+ * them instead of decoding their text again.
+ */
+const decodedRows = new WeakMap<HistoryRow, RowValues>();
+
 /** Turns a {@link HistoryRow} back into a {@link RunResponse}; `SessionDecodeError` when it cannot. */
 export function decodeHistoryRow(sessionId: string, row: HistoryRow): RunResponse {
-  const [runId, workflowId, contentType, input, content, metrics, messages, extraData, createdAt] =
-    row;
-  const where = (column: string) => `column ${column} of run "${runId}"`;
+  const [runId, , , input, content, metrics, messages, extraData] = row;
+  let values = decodedRows.get(row);
+  if (values === undefined) {
+    const where = (column: string) => `column ${column} of run "${runId}"`;
+    const decoded: RowValues = [
+      decodeColumn(sessionId, input, where, "input"),
+      decodeColumn(sessionId, content, where, "content"),
+      decodeColumn(sessionId, metrics, where, "metrics", "object"),
+      decodeColumn(sessionId, messages, where, "messages", "array"),
+      decodeColumn(sessionId, extraData, where, "extra_data", "object"),
+    ];
+    const texts = [input, content, metrics, messages, extraData];
+    // Not plain: decoded for this response alone.
+    if (!texts.every(isPlainText)) return historyResponse(sessionId, row, decoded);
+    decodedRows.set(row, decoded);
+    values = decoded;
+  }
+  return historyResponse(sessionId, row, values.map(copyPlain) as unknown as RowValues);
+}
+
+/** The response of history row `row` with `values` (its own: kept as they are). */
+function historyResponse(sessionId: string, row: HistoryRow, values: RowValues): RunResponse {
+  const [runId, workflowId, contentType, , , , , , createdAt] = row;
+  const [input, content, metrics, messages, extraData] = values;
   const response = new RunResponse({
     runId,
     sessionId,
     workflowId,
     status: "completed",
     contentType,
-    input: decodeColumn(sessionId, input, where, "input"),
-    content: decodeColumn(sessionId, content, where, "content"),
+    input,
+    content,
     createdAt: toNumber(createdAt),
   });
-  // Decoded for this response alone: kept as they are (the constructor would copy them).
-  const decodedMetrics = decodeColumn(sessionId, metrics, where, "metrics", "object");
-  const decodedMessages = decodeColumn(sessionId, messages, where, "messages", "array");
-  const decodedExtra = decodeColumn(sessionId, extraData, where, "extra_data", "object");
-  if (decodedMetrics !== undefined) response.metrics = decodedMetrics as RunMetrics;
-  if (decodedMessages !== undefined) response.messages = decodedMessages as Message[];
-  if (decodedExtra !== undefined) response.extraData = decodedExtra as Record<string, unknown>;
+  // The constructor would copy these.
+  if (metrics !== undefined) response.metrics = metrics as RunMetrics;
+  if (messages !== undefined) response.messages = messages as Message[];
+  if (extraData !== undefined) response.extraData = extraData as Record<string, unknown>;
   return response;
 }
 
