@@ -52,9 +52,12 @@ function baseline(file: string, recorded = false) {
   const readState = db.prepare<[string], { state: string; version: number }>(
     "select state, version from sessions where id = ?",
   );
+  // The recording program's runs table also holds the run in flight: only completed runs count.
   const history = db
     .prepare<[string], string>(
-      "select content from runs where session_id = ? order by seq desc limit 10",
+      recorded
+        ? "select content from runs where session_id = ? and status = 'completed' order by seq desc limit 10"
+        : "select content from runs where session_id = ? order by seq desc limit 10",
     )
     .pluck();
   const saveState = db.prepare(
@@ -87,8 +90,10 @@ function baseline(file: string, recorded = false) {
       if (saveState.run(JSON.stringify(state), sessionId, version, owner).changes !== 1) {
         throw new Error("baseline: session changed under the lease");
       }
-      if (recorded) endRun.run(content, owner);
-      else insertRun.run(owner, sessionId, version + 1, JSON.stringify(input), content, Date.now());
+      if (recorded) {
+        if (endRun.run(content, owner).changes !== 1) throw new Error("baseline: run not running");
+      } else
+        insertRun.run(owner, sessionId, version + 1, JSON.stringify(input), content, Date.now());
     },
   );
   return {

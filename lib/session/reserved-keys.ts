@@ -26,11 +26,13 @@ export function escapeKey(key: string): string {
 }
 
 /**
- * Sets an own enumerable data property, also for `__proto__` (never the prototype). Any other
- * key is assigned: on a plain object that makes the same property, several times faster.
+ * Sets an own enumerable data property, also for `__proto__` (never the prototype). A key that
+ * `Object.prototype` lacks is assigned: on a plain object that makes the same property, several
+ * times faster. Any other is defined, so that neither an accessor nor a frozen `Object.prototype`
+ * (whose `toString` an assignment may not shadow) can get in the way.
  */
 export function defineOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key !== "__proto__") {
+  if (!(key in Object.prototype)) {
     target[key] = value;
     return;
   }

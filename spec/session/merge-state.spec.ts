@@ -86,3 +86,27 @@ describe("mergeSessionState", () => {
     expect(copy.self).toBe(copy);
   });
 });
+
+describe("keys Object.prototype has", () => {
+  it("become own data keys, never reaching an accessor added to Object.prototype", () => {
+    let trapped = 0;
+    Object.defineProperty(Object.prototype, "buddyTrap", {
+      set() {
+        trapped++;
+      },
+      configurable: true,
+    });
+    try {
+      const stored = JSON.parse('{"buddyTrap": 1, "toString": "text", "nested": {"buddyTrap": 2}}');
+      const merged = mergeSessionState(stored, { constructor: "default" }, false);
+      expect(trapped).toBe(0);
+      expect(Object.hasOwn(merged, "buddyTrap")).toBe(true);
+      expect(merged.buddyTrap).toBe(1);
+      expect(merged.toString).toBe("text");
+      expect(merged.constructor).toBe("default");
+      expect(Object.hasOwn(merged.nested as object, "buddyTrap")).toBe(true);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).buddyTrap;
+    }
+  });
+});
