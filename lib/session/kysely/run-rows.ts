@@ -137,7 +137,7 @@ type RowValues = readonly [unknown, unknown, unknown, unknown, unknown];
 
 /**
  * The values of history rows decoded once, when they are plain JSON data: a session's history
- * rows stay the same objects from run to run (see `SessionCache`), and each next run copies
+ * rows stay the same objects from run to run (see `HistoryCache`), and each next run copies
  * them instead of decoding their text again.
  */
 const decodedRows = new WeakMap<HistoryRow, RowValues>();
