@@ -89,14 +89,9 @@ export class RunRecorder {
     response.status = "cancelled";
     response.error = reason;
     response.content = content;
-    const { runId, sessionId, workflowId, parentRunId } = response;
     const cancelled: WorkflowEvent = {
       event: "WorkflowCancelled",
-      runId,
-      sessionId,
-      workflowId,
-      parentRunId,
-      createdAt: Date.now(),
+      ...this.#stamp(),
       reason,
       content,
     };
@@ -109,19 +104,20 @@ export class RunRecorder {
     const { response } = this;
     response.status = "error";
     response.error = error instanceof Error ? error.message : String(error);
-    const { runId, sessionId, workflowId, parentRunId } = response;
     const failed: WorkflowEvent = {
       event: "WorkflowError",
-      runId,
-      sessionId,
-      workflowId,
-      parentRunId,
-      createdAt: Date.now(),
+      ...this.#stamp(),
       error: response.error,
       errorName: error instanceof Error ? error.name : typeof error,
     };
     await this.finishQuietly(await this.end(log, failed));
     return failed;
+  }
+
+  /** The run's ids and the time, as its terminal event carries them. */
+  #stamp() {
+    const { runId, sessionId, workflowId, parentRunId } = this.response;
+    return { runId, sessionId, workflowId, parentRunId, createdAt: Date.now() };
   }
 
   /** Records a failed or cancelled run; a store that fails then only gets a warning. */

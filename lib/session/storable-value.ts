@@ -50,23 +50,9 @@ function settled(value: unknown, walk: Walk): boolean {
 
 /** Checks one value; returns it, or a copy with reserved keys escaped when it holds any. */
 function prepare(value: unknown, path: string, depth: number, walk: Walk): unknown {
-  switch (typeof value) {
-    case "string":
-    case "boolean":
-      return value;
-    case "number":
-      if (!Number.isFinite(value) || Object.is(value, -0)) walk.plain = false;
-      return value;
-    case "bigint":
-    case "undefined":
-      walk.plain = false;
-      return value;
-    case "function":
-      throw new UnstorableValueError(path, "a function");
-    case "symbol":
-      throw new UnstorableValueError(path, "a symbol");
-  }
-  if (value === null) return value;
+  if (settled(value, walk)) return value;
+  if (typeof value === "function") throw new UnstorableValueError(path, "a function");
+  if (typeof value === "symbol") throw new UnstorableValueError(path, "a symbol");
   const object = value as object;
   if (depth >= maxStoredDepth) {
     throw new UnstorableValueError(

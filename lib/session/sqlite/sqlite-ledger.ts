@@ -39,12 +39,11 @@ interface Bound<P> {
 
 /**
  * The run's lifecycle on SQLite: each step one synchronous transaction that takes the write lock
- * first (`BEGIN IMMEDIATE`, or a first statement that writes) on statements prepared once from
- * the store's Kysely-built queries. Nothing awaits inside a
- * transaction, so no other statement of this process can slip into it; other processes wait
- * for SQLite's write lock (the handle's busy timeout). A held lease is taken over only once this
- * process has seen it go unrenewed for half of `leaseMs` (see {@link LeaseWatch}): processes'
- * wall clocks are never compared.
+ * first (`BEGIN IMMEDIATE`, or a first statement that writes) on statements prepared once from the
+ * store's Kysely-built queries. Nothing awaits inside a transaction, so no other statement of this
+ * process can slip into it; other processes wait for SQLite's write lock (the handle's busy
+ * timeout). A held lease is taken over only once this process has seen it go unrenewed for half of
+ * `leaseMs` (see {@link LeaseWatch}): processes' wall clocks are never compared.
  */
 export class SqliteLedger implements RunLedger {
   readonly #store: StoreContext;
