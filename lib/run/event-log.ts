@@ -121,10 +121,17 @@ export class RunEventLog {
     this.#packer.add(event, seq);
     if (this.#packer.size >= batchSize) {
       if (this.#flushing === undefined) this.#flush();
-    } else if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => this.#flush(), flushMs);
-      this.#timer.unref?.();
-    }
+    } else if (this.#timer === undefined) this.#schedule();
+  }
+
+  /**
+   * Flushes in {@link flushMs}. A method of its own: its arrow function captures `this`, and a
+   * function holding one allocates a context on every call, which `#push` (once per token)
+   * must not.
+   */
+  #schedule(): void {
+    this.#timer = setTimeout(() => this.#flush(), flushMs);
+    this.#timer.unref?.();
   }
 
   #flush(): Promise<void> | undefined {
@@ -154,10 +161,7 @@ export class RunEventLog {
       this.#inFlight = 0;
       this.#flushing = undefined;
       const waiting = this.#packer.size > 0 || this.#unwritten.length > 0;
-      if (waiting && this.#timer === undefined) {
-        this.#timer = setTimeout(() => this.#flush(), flushMs);
-        this.#timer.unref?.();
-      }
+      if (waiting && this.#timer === undefined) this.#schedule();
     });
     return this.#flushing;
   }

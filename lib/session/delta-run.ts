@@ -1,29 +1,10 @@
 import { concatenate } from "../run/concatenate.js";
 import { toJson } from "../run/event-json.js";
 import type { RunResponseContentEvent, WorkflowEvent } from "../run/run-event.js";
-import { RunLengths } from "./run-lengths.js";
 
 /** Whether `text` has no lone surrogate (`String.prototype.isWellFormed`, Node 20 and later). */
 function isWellFormed(text: string): boolean {
   return (text as string & { isWellFormed(): boolean }).isWellFormed();
-}
-
-/** The lengths of `pieces[from…end)`, run-length counted (`[length, how many…]`). */
-function lengthRuns(pieces: readonly string[], from: number, end: number): number[] {
-  const runs: number[] = [];
-  let length = -1;
-  let count = 0;
-  for (let i = from; i < end; i++) {
-    const n = (pieces[i] as string).length;
-    if (n === length) count++;
-    else {
-      if (count > 0) runs.push(length, count);
-      length = n;
-      count = 1;
-    }
-  }
-  if (count > 0) runs.push(length, count);
-  return runs;
 }
 
 const none: readonly string[] = [];
@@ -44,38 +25,45 @@ export class DeltaRun {
   readonly runId: string;
   readonly agentName: string | undefined;
   readonly agentRunId: string | undefined;
-  readonly #head: string;
-  readonly #times = new RunLengths();
-  /** How many deltas it holds. */
-  #size = 0;
-  /** Its pieces while they are `#source[#from…#end)`. */
-  readonly #source: readonly string[];
-  readonly #from: number;
-  #end: number;
+  private readonly head: string;
+  /** The `seq` the next delta must have. */
+  private next: number;
+  /** Its pieces while they are `source[from…end)`. */
+  private readonly source: readonly string[];
+  private readonly from: number;
+  private end: number;
   /** Its own pieces, once one was not the source's next. */
-  #own: string[] | undefined;
+  private own: string[] | undefined;
+  /** The deltas' `createdAt` and their text's lengths, run-length counted as they come. */
+  private readonly times: number[] = [];
+  private time = Number.NaN;
+  private timeCount = 0;
+  private readonly lengths: number[] = [];
+  private length = -1;
+  private lengthCount = 0;
 
   constructor(e: RunResponseContentEvent, first: number, source: readonly string[] = none) {
     this.first = first;
+    this.next = first;
     this.runId = e.runId;
     this.agentName = e.agentName;
     this.agentRunId = e.agentRunId;
     const { parentRunId, agentName, agentRunId } = e;
     const more = parentRunId ?? agentName ?? agentRunId;
-    this.#head =
+    this.head =
       `"d":${toJson([first, e.runId, e.sessionId, e.workflowId])}` +
       (more === undefined ? "" : `,"x":${toJson({ parentRunId, agentName, agentRunId })}`);
     // The runtime added its text to the content's pieces last.
     const at = source.length - 1;
-    this.#source = source;
-    this.#from = at >= 0 && source[at] === e.content ? at : source.length;
-    this.#end = this.#from;
+    this.source = source;
+    this.from = at >= 0 && source[at] === e.content ? at : source.length;
+    this.end = this.from;
   }
 
   /** Adds `e` (numbered `seq`) when it is a text delta that continues this run; says whether. */
   takes(e: WorkflowEvent, seq: number): boolean {
     if (
-      this.first + this.#size !== seq ||
+      seq !== this.next ||
       e.event !== "RunResponseContent" ||
       typeof e.content !== "string" ||
       e.runId !== this.runId ||
@@ -84,18 +72,32 @@ export class DeltaRun {
     ) {
       return false;
     }
-    const own = this.#own;
-    if (own !== undefined) own.push(e.content);
-    else if (this.#source[this.#end] === e.content) this.#end++;
-    else this.#own = [...this.#source.slice(this.#from, this.#end), e.content];
-    this.#size++;
-    this.#times.add(e.createdAt);
+    const content = e.content;
+    this.next = seq + 1;
+    const own = this.own;
+    if (own !== undefined) own.push(content);
+    else if (this.source[this.end] === content) this.end++;
+    else this.own = [...this.source.slice(this.from, this.end), content];
+    const time = e.createdAt;
+    if (time === this.time) this.timeCount++;
+    else {
+      if (this.timeCount > 0) this.times.push(this.time, this.timeCount);
+      this.time = time;
+      this.timeCount = 1;
+    }
+    const length = content.length;
+    if (length === this.length) this.lengthCount++;
+    else {
+      if (this.lengthCount > 0) this.lengths.push(this.length, this.lengthCount);
+      this.length = length;
+      this.lengthCount = 1;
+    }
     return true;
   }
 
   /** The deltas' text, one string per delta. */
   get pieces(): readonly string[] {
-    return this.#own ?? this.#source.slice(this.#from, this.#end);
+    return this.own ?? this.source.slice(this.from, this.end);
   }
 
   /**
@@ -103,10 +105,10 @@ export class DeltaRun {
    * are, else -1. Read from `pieces` itself, that takes no reading at all.
    */
   matches(pieces: readonly string[], at: number): number {
-    const own = this.#own;
-    if (own === undefined && this.#source === pieces) return this.#from === at ? this.#end : -1;
+    const own = this.own;
+    if (own === undefined && this.source === pieces) return this.from === at ? this.end : -1;
     const [mine, from, end] =
-      own === undefined ? [this.#source, this.#from, this.#end] : [own, 0, own.length];
+      own === undefined ? [this.source, this.from, this.end] : [own, 0, own.length];
     if (at + end - from > pieces.length) return -1;
     for (let i = from, j = at; i < end; i++, j++) if (mine[i] !== pieces[j]) return -1;
     return at + end - from;
@@ -114,11 +116,9 @@ export class DeltaRun {
 
   /** The run as JSON text, its text in the batch's text part (see `json`). */
   columns(): string {
-    const lengths =
-      this.#own === undefined
-        ? lengthRuns(this.#source, this.#from, this.#end)
-        : lengthRuns(this.#own, 0, this.#own.length);
-    return `{${this.#head},"t":[${this.#times.done()}],"n":[${lengths}]}`;
+    const times = [...this.times, this.time, this.timeCount];
+    const lengths = [...this.lengths, this.length, this.lengthCount];
+    return `{${this.head},"t":[${times}],"n":[${lengths}]}`;
   }
 
   /**
