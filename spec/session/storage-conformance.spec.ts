@@ -306,6 +306,24 @@ describe.each(storeFactories)("session store conformance: $name", (factory) => {
       await opened.finish({ runs: [] });
     });
 
+    it("keeps every lease it holds alive, one run's as long as it is in flight after another ended", async () => {
+      const holder = handle.open({ leaseMs: 150 });
+      const first = await holder.openRun(request("renewed-a"));
+      await sleep(60);
+      const second = await holder.openRun(request("renewed-b"));
+      await sleep(500); // more than three lease lengths
+      await first.finish({ runs: [] });
+      await sleep(500);
+      const other = handle.open({ busyTimeoutMs: 50 });
+      await expect(other.openRun(request("renewed-b"))).rejects.toThrow(SessionBusyError);
+      // The first run's session was given back when it ended.
+      const next = await other.openRun(request("renewed-a"));
+      await next.finish({ runs: [] });
+      await second.finish({ runs: [] });
+      const after = await other.openRun(request("renewed-b"));
+      await after.finish({ runs: [] });
+    });
+
     it("refuses a stale save with SessionConflictError, writes nothing, frees the session", async () => {
       const { storage } = handle;
       await completeRun(storage, "c", { count: 1 });

@@ -36,8 +36,6 @@ export interface RunClaim {
   readonly version: number;
   /** The run's number in the session. */
   readonly seq: number;
-  /** Stops the lease renewals. */
-  readonly stopRenewal: () => void;
   /** Lets the next queued run of this session in this process go. */
   readonly releaseSlot: () => void;
 }
@@ -125,7 +123,7 @@ export class KyselySessionRun implements SessionRun {
     }
     this.#active.history.forget(sessionId);
     this.#stage = "saving";
-    this.#claim.stopRenewal();
+    this.#active.renewals.release(this.#claim.owner);
     try {
       if (!(await this.#ledger.finish(end))) {
         throw new SessionConflictError(

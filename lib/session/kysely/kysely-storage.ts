@@ -14,6 +14,7 @@ import type {
 } from "../workflow-storage.js";
 import { cancelRequested, listEvents, requestCancel } from "./event-log-store.js";
 import { HistoryCache } from "./history-cache.js";
+import { LeaseRenewals } from "./lease.js";
 import { defaultColumnTypes, migrateStore, type StoreColumnTypes } from "./migrations.js";
 import { type ActiveRuns, openSessionRun } from "./open-run.js";
 import { queryLimit } from "./query-limit.js";
@@ -74,13 +75,7 @@ export class KyselyStorage implements WorkflowStorage {
   readonly #columnTypes: StoreColumnTypes;
   readonly #migrationSchema: string | undefined;
   readonly #setUp: NonNullable<KyselyStorageConfig["setUp"]>;
-  readonly #active: ActiveRuns = {
-    queue: new SessionQueue(),
-    renewals: new Set(),
-    history: new HistoryCache(),
-    deadLeases: new Map(),
-    prunedAt: 0,
-  };
+  readonly #active: ActiveRuns;
   #ready: Promise<void> | undefined;
   #closed = false;
 
@@ -96,6 +91,13 @@ export class KyselyStorage implements WorkflowStorage {
       now: config.now ?? Date.now,
     };
     this.#ledger = config.ledger(this.#store);
+    this.#active = {
+      queue: new SessionQueue(),
+      renewals: new LeaseRenewals(this.#ledger, this.#store.leaseMs),
+      history: new HistoryCache(),
+      deadLeases: new Map(),
+      prunedAt: 0,
+    };
     this.#columnTypes = config.columnTypes ?? defaultColumnTypes;
     this.#migrationSchema = config.migrationSchema;
     this.#setUp = config.setUp ?? ((migrate) => migrate(config.db));
@@ -294,8 +296,7 @@ export class KyselyStorage implements WorkflowStorage {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const stop of this.#active.renewals) stop();
-    this.#active.renewals.clear();
+    this.#active.renewals.stop();
     await this.#ready?.catch(() => {});
     await this.#store.db.destroy();
   }

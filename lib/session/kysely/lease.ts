@@ -32,26 +32,55 @@ export async function claimLease(
 }
 
 /**
- * Keeps the lease of `owner` alive by pushing its expiry `leaseMs` ahead every `leaseMs / 3`.
- * The timer does not keep the process alive. Returns the function that stops the renewals.
+ * The leases a store holds for its runs in flight, each kept alive by pushing its expiry
+ * `leaseMs` ahead at least every `leaseMs / 3`: one timer for all of them (a timer of its own
+ * per run cost more than the run's other bookkeeping together), ticking while any is held.
+ * A lease taken just before a tick is renewed early; one taken just after, a third of
+ * `leaseMs` later, as with a timer of its own. The timer does not keep the process alive.
  */
-export function renewLease(
-  ledger: RunLedger,
-  leaseMs: number,
-  sessionId: string,
-  owner: string,
-): () => void {
-  const timer = setInterval(
-    () => {
+export class LeaseRenewals {
+  /** Session id by lease owner. */
+  readonly #held = new Map<string, string>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly ledger: RunLedger,
+    private readonly leaseMs: number,
+  ) {}
+
+  /** Renews `owner`'s lease on `sessionId` until {@link release}. */
+  hold(sessionId: string, owner: string): void {
+    this.#held.set(owner, sessionId);
+    if (this.#timer !== undefined) return;
+    this.#timer = setInterval(() => this.#renewAll(), Math.max(1, Math.floor(this.leaseMs / 3)));
+    this.#timer.unref();
+  }
+
+  /** Stops renewing `owner`'s lease. */
+  release(owner: string): void {
+    this.#held.delete(owner);
+  }
+
+  /** Stops renewing every lease (the store closes). */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#held.clear();
+  }
+
+  #renewAll(): void {
+    // Idle for a whole period: the next lease held starts the timer again.
+    if (this.#held.size === 0) {
+      this.stop();
+      return;
+    }
+    for (const [owner, sessionId] of this.#held) {
       // A failed renewal only shortens the lease; the save's check catches a lost one.
       Promise.resolve()
-        .then(() => ledger.renew(sessionId, owner))
+        .then(() => this.ledger.renew(sessionId, owner))
         .catch(() => {});
-    },
-    Math.max(1, Math.floor(leaseMs / 3)),
-  );
-  timer.unref();
-  return () => clearInterval(timer);
+    }
+  }
 }
 
 /** The error of a wait cut short by the run's signal. */

@@ -8,7 +8,7 @@ import type { OpenRunRequest, SessionRun } from "../workflow-storage.js";
 import { lastLoggedSeq, pruneEvents } from "./event-log-store.js";
 import type { HistoryCache } from "./history-cache.js";
 import { type ContinuedRun, endFailedRun, KyselySessionRun } from "./kysely-session-run.js";
-import { abortError, busyError, claimLease, renewLease } from "./lease.js";
+import { abortError, busyError, claimLease, type LeaseRenewals } from "./lease.js";
 import { queryLimit } from "./query-limit.js";
 import type { Claimed, RunLedger } from "./run-ledger.js";
 import { decodeHistoryRow, decodeWaits, type HistoryRow } from "./run-rows.js";
@@ -22,8 +22,8 @@ import type { StoreContext } from "./store-context.js";
 export interface ActiveRuns {
   /** Runs on one session of this store, one at a time, first come first served. */
   readonly queue: SessionQueue;
-  /** The lease renewals running, stopped when the store closes. */
-  readonly renewals: Set<() => void>;
+  /** The leases held for runs in flight, renewed until each run ends or the store closes. */
+  readonly renewals: LeaseRenewals;
   /** The history each session's last run here left. */
   readonly history: HistoryCache;
   /**
@@ -98,12 +98,7 @@ export async function openSessionRun(
     for (let i = Math.min(rows.length, limit) - 1; i >= 0; i--) {
       history.push(decodeHistoryRow(sessionId, rows[i] as HistoryRow));
     }
-    const stop = renewLease(ledger, store.leaseMs, sessionId, owner);
-    active.renewals.add(stop);
-    const stopRenewal = () => {
-      stop();
-      active.renewals.delete(stop);
-    };
+    active.renewals.hold(sessionId, owner);
     const claim = {
       sessionId,
       runId,
@@ -113,7 +108,6 @@ export async function openSessionRun(
       startedAt: claimed.startedAt,
       version: toNumber(row.version),
       seq: toNumber(row.run_count),
-      stopRenewal,
       releaseSlot,
       history: known,
     };
@@ -129,6 +123,7 @@ export async function openSessionRun(
       logsEvents,
     );
   } catch (error) {
+    active.renewals.release(owner);
     active.history.forget(sessionId);
     if (claimed === undefined) {
       // The claim failed without an answer (a lost reply): it may have been made. If so, the
