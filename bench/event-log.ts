@@ -3,7 +3,8 @@
  * events in the store vs the same run without the log, as time per run and tokens/s (target:
  * the log costs at most 10%), the deltas yielded by the workflow as fast as it can, then
  * streamed by an agent; each side in processes of its own (bench/event-log-worker.ts), fresh
- * ones over six generations, one process alive at a time; (b) SSE framing (`toSSEResponse`,
+ * ones over ten generations, one process alive at a time, the ratio judged generation by
+ * generation (see `workerRounds`); (b) SSE framing (`toSSEResponse`,
  * the response body read to its end) vs the bare event stream, per event, in this process.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -45,12 +46,13 @@ export async function main(): Promise<void> {
       // Each side in fresh processes, one at a time, five rounds each: no one process's luck
       // decides, and neither side's GC runs beside the other's rounds.
       const sides = ["logged", "plain"] as const;
-      const [withLog, without] = (await workerRounds(2, (k) => start(sides[k] ?? "plain"), {
-        generations: 6,
+      const { sides: figures, ratio } = await workerRounds(2, (k) => start(sides[k] ?? "plain"), {
+        generations: 10,
         rounds: 5,
         runs: RUNS,
         scale: 1,
-      })) as [Figure, Figure];
+      });
+      const [withLog, without] = figures as [Figure, Figure];
       const what =
         source === "workflow"
           ? "yielded by the workflow"
@@ -61,6 +63,7 @@ export async function main(): Promise<void> {
         without,
         "µs/run",
         1.1,
+        ratio,
       );
       const perSecond = (us: number) => Math.round((DELTAS / us) * 1e6).toLocaleString("en-US");
       console.log(

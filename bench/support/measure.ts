@@ -100,6 +100,8 @@ export async function medianMs(fn: () => Promise<unknown> | unknown, rounds = 5)
 /**
  * Prints one comparison line: our figure and the baseline's (median, and the rounds' range), the
  * ratio ours/baseline of the medians, and whether it meets `target` (a ratio not to exceed).
+ * Given `paired` (ratios of ours to the baseline measured side by side, e.g. by
+ * `workerRounds`), the ratio printed and judged is their median, with their range.
  */
 export function report(
   name: string,
@@ -107,13 +109,18 @@ export function report(
   baseline: Figure | number,
   unit: string,
   target?: number,
+  paired?: Figure,
 ): void {
   const median = (value: Figure | number) => (typeof value === "number" ? value : value.median);
-  const ratio = median(ours) / median(baseline);
+  const ratio = paired?.median ?? median(ours) / median(baseline);
+  const range =
+    paired === undefined
+      ? ""
+      : ` [${paired.min.toFixed(2)}–${paired.max.toFixed(2)}] (median of generations' ratios)`;
   const verdict =
     target === undefined ? "" : `  (target ≤ ${target}×: ${ratio <= target ? "met" : "MISSED"})`;
   console.log(
-    `${name}: ${show(ours)} ${unit} vs baseline ${show(baseline)} ${unit} → ${ratio.toFixed(2)}×${verdict}`,
+    `${name}: ${show(ours)} ${unit} vs baseline ${show(baseline)} ${unit} → ${ratio.toFixed(2)}×${range}${verdict}`,
   );
 }
 

@@ -60,6 +60,17 @@ export function startWorker(script: string, task: unknown): Worker {
   };
 }
 
+/** Each side's figure over its rounds, and the figure of ratios of two sides' generations. */
+export interface GenerationFigures {
+  /** µs (× `scale`) per run, a figure per side over all its rounds. */
+  readonly sides: Figure[];
+  /**
+   * Side 0 / side 1, generation by generation (the median of one's rounds over the median of
+   * the other's, measured one right after the other).
+   */
+  readonly ratio: Figure;
+}
+
 /**
  * Rounds of sides that each run in a worker process of their own, one process alive at a time:
  * over `generations`, each side in turn (the order alternating from one generation to the
@@ -67,17 +78,23 @@ export function startWorker(script: string, task: unknown): Worker {
  * `round` with `done`), runs a warm-up round and `rounds` timed rounds, and stops it. A GC
  * of one side's process never runs beside the other's rounds, and how a process's code was
  * optimized and its heap laid out (which varies from one process to the next by several
- * percent) is averaged over fresh processes. Returns µs (× `scale`) per run, a figure per side.
+ * percent) is averaged over fresh processes. The ratio of the first two sides is taken per
+ * generation, whose processes ran one right after the other: a spell of this machine running
+ * slow for a while (seconds at a time, on a shared virtual machine) then moves a generation's
+ * ratio, not the median of them all, as it moves the median of one side's rounds when it
+ * happens to fall on that side's processes.
  */
 export async function workerRounds(
   sides: number,
   start: (side: number) => Worker,
   options: RoundOptions & { readonly generations: number },
-): Promise<Figure[]> {
+): Promise<GenerationFigures> {
   const { generations, rounds, runs, scale = 1 } = options;
   const times: number[][] = Array.from({ length: sides }, () => []);
+  const ratios: number[] = [];
   for (let g = 0; g < generations; g++) {
     const order = Array.from({ length: sides }, (_, k) => (g % 2 === 0 ? k : sides - 1 - k));
+    const generation: number[][] = Array.from({ length: sides }, () => []);
     for (const k of order) {
       const worker = start(k);
       await worker.send(undefined, "ready");
@@ -85,10 +102,13 @@ export async function workerRounds(
         const begin = performance.now();
         await worker.send("round", "done");
         const us = ((performance.now() - begin) * 1000) / runs;
-        if (round >= 0) times[k]?.push(us * scale);
+        if (round >= 0) generation[k]?.push(us * scale);
       }
       await worker.stop();
     }
+    for (const [k, values] of generation.entries()) times[k]?.push(...values);
+    const [first, second] = generation.map((values) => figure(values).median);
+    if (first !== undefined && second !== undefined) ratios.push(first / second);
   }
-  return times.map(figure);
+  return { sides: times.map(figure), ratio: figure(ratios) };
 }
