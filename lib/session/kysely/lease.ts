@@ -33,8 +33,8 @@ export async function claimLease(
 
 /**
  * The leases a store holds for its runs in flight, each kept alive by pushing its expiry
- * `leaseMs` ahead at least every `leaseMs / 3`: one timer for all of them (a timer of its own
- * per run cost more than the run's other bookkeeping together), ticking while any is held.
+ * `leaseMs` ahead at least every `leaseMs / 3`: one timer for all of them, ticking while any is
+ * held (a timer per run meant an interval, and two closures, made and cleared on every run).
  * A lease taken just before a tick is renewed early; one taken just after, a third of
  * `leaseMs` later, as with a timer of its own. The timer does not keep the process alive.
  */
