@@ -1,3 +1,13 @@
+/**
+ * Counts `value` into run-length encoded `runs` (`[value, how many…]`), whose last pair is the
+ * run being counted: one more of the same value bumps its count in place.
+ */
+export function countRun(runs: number[], value: number): void {
+  const last = runs.length - 1;
+  if (last > 0 && runs[last - 1] === value) runs[last] = (runs[last] as number) + 1;
+  else runs.push(value, 1);
+}
+
 /** Expands run-length encoded `runs` (`[value, how many…]`). */
 export function expand(runs: readonly number[]): number[] {
   const values: number[] = [];

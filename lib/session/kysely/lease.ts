@@ -61,7 +61,7 @@ export class LeaseRenewals {
     this.#held.delete(owner);
   }
 
-  /** Stops renewing every lease (the store closes). */
+  /** Stops the timer and forgets every lease held (the store closes, or none is held). */
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
