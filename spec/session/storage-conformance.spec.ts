@@ -82,6 +82,31 @@ describe.each(storeFactories)("session store conformance: $name", (factory) => {
       expect(await storage.readSession("absent")).toBeUndefined();
     });
 
+    it("claims an existing session: a given name renames it, a user fills in only when it has none", async () => {
+      const { storage } = handle;
+      await completeRun(storage, "named", { n: 1 }, "first");
+      await completeRun(storage, "named", { n: 2 }, "second", { sessionName: "Later" });
+      const renamed = request("named", { userId: "u1" });
+      const opened = await storage.openRun(renamed);
+      expect(opened.session).toMatchObject({ sessionName: "Later", sessionState: { n: 2 } });
+      expect(opened.history.map((r) => r.content)).toEqual(["first", "second"]);
+      await opened.finish({ runs: [response(renamed, "third")], sessionState: { n: 3 } });
+      // A name not given keeps the session's; a user given to a session that has one is ignored.
+      await completeRun(storage, "named", { n: 4 }, "fourth", { userId: "u2" });
+      expect(await storage.readSession("named")).toMatchObject({
+        sessionName: "Later",
+        userId: "u1",
+        sessionState: { n: 4 },
+      });
+      const runs = await storage.listRuns("named");
+      expect(runs.map((r) => [r.content, r.status])).toEqual([
+        ["first", "completed"],
+        ["second", "completed"],
+        ["third", "completed"],
+        ["fourth", "completed"],
+      ]);
+    });
+
     it("resumes a session from a fresh store instance on the same database", async () => {
       const counter = defineWorkflow({
         name: "counter",

@@ -1,4 +1,11 @@
-import type { Insertable, Kysely, QueryCreator } from "kysely";
+import {
+  type Expression,
+  expressionBuilder,
+  type Insertable,
+  type Kysely,
+  type QueryCreator,
+  type SqlBool,
+} from "kysely";
 import type { RunStatus } from "../../run/run-response.js";
 import type { EventTable } from "./event-table.js";
 import { QueryTemplate } from "./query-template.js";
@@ -95,6 +102,22 @@ export const historyColumns = [
 export function storeStatements(t: StoreTables, expiry: LeaseExpiry) {
   // The claim's conflict branch refers to the stored row by the table's (real) name.
   const stored = <C extends string>(column: C) => `${t.sessions}.${column}` as `sessions.${C}`;
+  /** Whether the stored session's lease can be taken (see {@link LeaseExpiry}). */
+  const leaseFree = (p: ClaimParams): Expression<SqlBool> => {
+    const eb = expressionBuilder<StoreDatabase, "sessions">();
+    return eb.or([
+      eb(stored("lease_owner"), "is", null),
+      eb(stored("lease_owner"), "=", p.takeOver),
+      ...(expiry === "clock"
+        ? [eb(stored("lease_expires_at"), "is", null), eb(stored("lease_expires_at"), "<=", p.now)]
+        : [
+            eb.and([
+              eb(stored("lease_owner"), "=", p.stale),
+              eb(stored("lease_expires_at"), "=", p.staleExpires),
+            ]),
+          ]),
+    ]);
+  };
   return {
     claim: (db: QueryCreator<StoreDatabase>, p: ClaimParams) =>
       db
@@ -128,24 +151,26 @@ export function storeStatements(t: StoreTables, expiry: LeaseExpiry) {
               session_name: eb.fn.coalesce("excluded.session_name", stored("session_name")),
               user_id: eb.fn.coalesce(stored("user_id"), "excluded.user_id"),
             }))
-            .where((eb) =>
-              eb.or([
-                eb(stored("lease_owner"), "is", null),
-                eb(stored("lease_owner"), "=", p.takeOver),
-                ...(expiry === "clock"
-                  ? [
-                      eb(stored("lease_expires_at"), "is", null),
-                      eb(stored("lease_expires_at"), "<=", p.now),
-                    ]
-                  : [
-                      eb.and([
-                        eb(stored("lease_owner"), "=", p.stale),
-                        eb(stored("lease_expires_at"), "=", p.staleExpires),
-                      ]),
-                    ]),
-              ]),
-            ),
+            .where(leaseFree(p)),
         ),
+    /**
+     * {@link claim}'s update alone, for a session that exists: takes its lease when free or
+     * expired (changes one row), else changes none (absent, or held).
+     */
+    claimExisting: (db: QueryCreator<StoreDatabase>, p: ClaimParams) =>
+      db
+        .updateTable(t.sessions)
+        .set((eb) => ({
+          lease_owner: p.owner,
+          lease_run_id: p.runId,
+          lease_expires_at: p.expires,
+          previous_run_id: eb.ref(stored("lease_run_id")),
+          run_count: eb(eb.ref(stored("run_count")), "+", eb.lit(1)).$castTo<number>(),
+          session_name: eb.fn.coalesce(eb.val(p.sessionName), stored("session_name")),
+          user_id: eb.fn.coalesce(stored("user_id"), eb.val(p.userId)),
+        }))
+        .where("session_id", "=", p.id)
+        .where(leaseFree(p)),
     /** Ends the run whose expired lease a claim took over as `error`, if it is still `running`. */
     abandonRun: (db: QueryCreator<StoreDatabase>, p: { error: string; now: number }) =>
       db
@@ -218,6 +243,13 @@ export function claimKeys(expiry: LeaseExpiry): (keyof ClaimParams)[] {
   return expiry === "clock" ? keys : [...keys, "stale", "staleExpires"];
 }
 
+/** The keys of `claimExisting`'s parameters: the claim's, but for the new row's own values. */
+function claimExistingKeys(expiry: LeaseExpiry): (keyof ClaimParams)[] {
+  const unused = new Set<keyof ClaimParams>(["workflowId", "workflowData"]);
+  if (expiry === "observed") unused.add("now");
+  return claimKeys(expiry).filter((key) => !unused.has(key));
+}
+
 /** The keys of each statement's parameters, as {@link QueryTemplate} takes them. */
 export const statementKeys = {
   save: ["id", "state", "version", "nextVersion", "owner", "now"],
@@ -252,6 +284,14 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables, expiry: 
      */
     claim: new QueryTemplate(claimKeys(expiry), (p: ClaimParams) =>
       statements.claim(db, p).returning(sessionColumns),
+    ),
+    /** {@link claim} of a session that exists (see `storeStatements`); returns nothing. */
+    claimExisting: new QueryTemplate(claimExistingKeys(expiry), (p: ClaimParams) =>
+      statements.claimExisting(db, p),
+    ),
+    /** A session's row as {@link claim} returns it (its `sessionColumns`). */
+    readClaimed: new QueryTemplate(["id"], (p: { id: string }) =>
+      db.selectFrom(t.sessions).select(sessionColumns).where("session_id", "=", p.id),
     ),
     /** The lease of a session, read when a claim found it held. */
     readLease: new QueryTemplate(["id"], (p: { id: string }) =>

@@ -83,7 +83,7 @@ export class SqliteLedger implements RunLedger {
     const stale = this.#leases.stale(write.sessionId, this.#store.leaseMs);
     return this.#transaction(db, q.begin, () => {
       const { sessionId: id, owner, runId } = write;
-      const claimed = q.claim.get<unknown[]>({
+      const params = {
         id,
         workflowId: write.workflowId,
         userId: write.userId,
@@ -96,7 +96,14 @@ export class SqliteLedger implements RunLedger {
         takeOver: write.takeOver,
         stale: stale?.owner ?? null,
         staleExpires: stale?.expires ?? null,
-      });
+      };
+      // A session that exists is claimed by an update, then read: SQLite runs that faster than
+      // the upsert (an insert tried first) returning the row. The upsert creates a new session,
+      // or finds the lease held.
+      const claimed =
+        q.claimExisting.run(params) === 1
+          ? q.readClaimed.get<unknown[]>({ id })
+          : q.claim.get<unknown[]>(params);
       if (claimed === undefined) {
         this.#leases.observe(id, q.readLease.get<ObservedLease>({ id }));
         return undefined;
@@ -245,6 +252,8 @@ export class SqliteLedger implements RunLedger {
     return {
       // Rows as arrays here too: the claimed session's fifteen columns.
       claim: this.#template(queries.claim, true),
+      claimExisting: this.#template(queries.claimExisting),
+      readClaimed: this.#template(queries.readClaimed, true),
       readLease: this.#template(queries.readLease),
       abandonRun: this.#template(queries.abandonRun),
       startRun: this.#template(queries.startRun),
