@@ -2,8 +2,10 @@
  * A three-step persisted run on SQLite, µs per run: `run(counter, input, { storage, sessionId })`
  * with `sqliteStorage` (history of 10 loaded, state changed every run), beside the minimal
  * hand-written better-sqlite3 program doing what the contract requires (see
- * bench/sqlite-session-worker.ts), and beside that program also recording its run as `running`
- * when it starts, as durable runs need. Each side runs in a process of its own (no shared heap, so
+ * bench/sqlite-session-worker.ts), beside that program also recording its run as `running`
+ * when it starts, as durable runs need, and beside that one writing the store's own rows (its
+ * tables and indexes, a run's every column, the session's `updated_at`): what any program
+ * keeping those rows pays, before any runtime. Each side runs in a process of its own (no shared heap, so
  * neither pays for the other's garbage) on its own database file; rounds of the two take turns.
  * Also: runs #10,091–#11,590 of one session against runs #11–#110 of fresh sessions (ours
  * against ours, in this process, interleaved rounds with a GC before each).
@@ -20,12 +22,13 @@ import { counter, quiet } from "./support/workload.js";
 
 const RUNS = 300;
 
-/** µs/run of ours, of the baseline and of the baseline recording its running run, each in its own process. */
+/** µs/run of ours and of the three hand-written programs, each in its own process. */
 async function processes(dir: string) {
   const files = {
     ours: join(dir, "ours.db"),
     baseline: join(dir, "baseline.db"),
     recorded: join(dir, "recorded.db"),
+    storeRows: join(dir, "store-rows.db"),
   };
   const start = (side: keyof typeof files) =>
     startWorker("sqlite-session-worker.ts", {
@@ -34,22 +37,35 @@ async function processes(dir: string) {
       sessionId: "bench",
       runs: RUNS,
     });
-  const workers = [start("ours"), start("baseline"), start("recorded")] as const;
+  const workers = [
+    start("ours"),
+    start("baseline"),
+    start("recorded"),
+    start("storeRows"),
+  ] as const;
   await Promise.all(workers.map((w) => w.send(undefined, "ready")));
-  const [o, b, r] = workers;
+  const [o, b, r, s] = workers;
   const figures = await interleave(
     [
       { step: () => o.send("round", "done") },
       { step: () => b.send("round", "done") },
       { step: () => r.send("round", "done") },
+      { step: () => s.send("round", "done") },
     ],
     { rounds: 15, runs: 1, scale: 1 / RUNS },
   );
   await Promise.all(workers.map((w) => w.stop()));
-  // Every side saved every run: the same counter in each session's state.
-  const storage = sqliteStorage({ dbFile: files.ours });
-  const ours = (await storage.readSession("bench"))?.sessionState.count;
-  await storage.close();
+  // Every side saved every run: the same counter in each session's state (the store reads the
+  // rows the store-rows program wrote as its own).
+  const count = async (file: string) => {
+    const storage = sqliteStorage({ dbFile: file });
+    const state = (await storage.readSession("bench"))?.sessionState;
+    await storage.close();
+    return state?.count;
+  };
+  const ours = await count(files.ours);
+  const rows = await count(files.storeRows);
+  if (ours !== rows) throw new Error(`two sides saved ${ours} and ${rows} runs`);
   for (const file of [files.baseline, files.recorded]) {
     const db = new Database(file, { readonly: true });
     const row = db.prepare("select state from sessions where id = 'bench'").get() as {
@@ -71,7 +87,7 @@ export async function main(): Promise<void> {
   console.log("\n# sqlite session (median [fastest–slowest] of 15 rounds per side)");
   const dir = mkdtempSync(join(tmpdir(), "buddy-bench-"));
   try {
-    const [oursUs, baseUs, recordedUs] = await processes(dir);
+    const [oursUs, baseUs, recordedUs, rowsUs] = await processes(dir);
     report("sqlite persisted run, one process per side", oursUs, baseUs, "µs/run", 1.3);
     // What durable runs add to any program: the run's row written when it starts, then again.
     report(
@@ -80,6 +96,14 @@ export async function main(): Promise<void> {
       recordedUs,
       "µs/run",
     );
+    report(
+      "    the same vs that program writing the store's own rows (tables, indexes, columns)",
+      oursUs,
+      rowsUs,
+      "µs/run",
+    );
+    // What keeping the store's rows costs any program, before a runtime does anything.
+    report("    that program itself vs the minimal program", rowsUs, baseUs, "µs/run");
 
     // One session brought to run #9,990, its next runs against runs #11–#110 of a new session
     // (seeded with 10 runs, untimed, before each round: history is full on both sides).
