@@ -164,38 +164,25 @@ async function* runEvents(
       if (step !== undefined && !step.terminal && !ctx.replaying) {
         yield log?.stamp(step.event) ?? step.event;
       }
-    } else if (source.kind === "sync") {
-      const iterator = source.iterator;
-      let r = iterator.next();
-      for (; r.done !== true; r = iterator.next()) {
-        cancellation.throwIfAborted();
-        const steps = ctx.takeEvents();
-        if (steps !== undefined) yield* stamped(log, steps);
-        step = content.push(r.value, false);
-        if (step === undefined) continue;
-        if (step.terminal) break;
-        if (ctx.replaying) continue; // content of replayed steps was streamed when they ran
-        if (log === undefined) yield step.event;
-        else {
-          yield log.stamp(step.event);
-          const behind = log.caughtUp();
-          if (behind !== undefined) await behind;
-        }
-      }
-      if (r.done === true && r.value !== undefined) step = returnedContent(r.value);
     } else {
-      const iterator = source.iterator;
+      // An iterator: a sync one's items are taken as they are, an async one's awaited (raced
+      // against the abort when it can fire).
+      const sync = source.kind === "sync";
+      const iterator = source.iterator as Iterator<unknown> | AsyncIterator<unknown>;
       for (;;) {
-        const r =
-          racer === undefined
-            ? await iterator.next()
-            : await Promise.race([iterator.next(), racer]);
+        const next = iterator.next();
+        const r = sync
+          ? (next as IteratorResult<unknown>)
+          : racer === undefined
+            ? await next
+            : await Promise.race([next, racer]);
         if (r === aborted) cancellation.throwIfAborted();
         if (r === aborted) break;
         if (r.done === true) {
           if (r.value !== undefined) step = returnedContent(r.value);
           break;
         }
+        if (sync) cancellation.throwIfAborted();
         const steps = ctx.takeEvents();
         if (steps !== undefined) yield* stamped(log, steps);
         step = content.push(r.value, false);
