@@ -77,6 +77,66 @@ export class RunRecorder {
   }
 
   /**
+   * Ends the run `completed` with `content` and `state`: hands its terminal event to the run's
+   * log, then saves it (a store), hands it to its parent, or gives `state` to `commit` (no store:
+   * the caller's own state object). Resolves the terminal event; at once when nothing is awaited.
+   */
+  complete(
+    log: RunEventLog | undefined,
+    content: unknown,
+    state: SessionState,
+    commit?: (state: SessionState) => void,
+  ): WorkflowEvent | Promise<WorkflowEvent> {
+    const { response } = this;
+    response.content = content;
+    response.status = "completed";
+    const completed: WorkflowEvent = {
+      event: "WorkflowCompleted",
+      runId: response.runId,
+      sessionId: response.sessionId,
+      workflowId: response.workflowId,
+      parentRunId: response.parentRunId,
+      createdAt: Date.now(),
+      content,
+      response,
+    };
+    const closing = this.end(log, completed);
+    const save = (end: LogEnd | undefined): WorkflowEvent | Promise<WorkflowEvent> => {
+      if (this.persists) return this.finish(state, undefined, end).then(() => completed);
+      commit?.(state);
+      return completed;
+    };
+    return closing instanceof Promise ? closing.then(save) : save(closing);
+  }
+
+  /**
+   * Ends the run `suspended` on `waits`, with `content` (what it streamed before the wait): hands
+   * its terminal event to the run's log, saves it, and resolves the event.
+   */
+  async suspend(
+    log: RunEventLog | undefined,
+    waits: readonly PendingWait[],
+    content: unknown,
+  ): Promise<WorkflowEvent> {
+    const { response } = this;
+    response.status = "suspended";
+    response.content = content;
+    const { runId, sessionId, workflowId } = response;
+    const suspended: WorkflowEvent = {
+      event: "WorkflowSuspended",
+      runId,
+      sessionId,
+      workflowId,
+      createdAt: Date.now(),
+      waitingFor: waits,
+      content,
+      response,
+    };
+    await this.finish(undefined, waits, await this.end(log, suspended));
+    return suspended;
+  }
+
+  /**
    * Ends the run `cancelled` for `reason`, with `content` (what it streamed before: the user has
    * seen it); records it (see {@link finishQuietly}) and resolves its terminal event.
    */

@@ -201,24 +201,10 @@ async function* runEvents(
     // Steps the workflow started without awaiting them are journaled before the run ends.
     if (ctx.busy) await ctx.settled();
     cancellation.throwIfAborted();
-    response.content = content.final(step);
-    response.status = "completed";
     const steps = ctx.takeEvents();
     if (steps !== undefined) yield* stamped(log, steps);
-    const completed: WorkflowEvent = {
-      event: "WorkflowCompleted",
-      runId,
-      sessionId,
-      workflowId,
-      parentRunId,
-      createdAt: Date.now(),
-      content: response.content,
-      response,
-    };
-    const closing = recorder.end(log, completed);
-    const logEnd = closing instanceof Promise ? await closing : closing;
-    if (recorder.persists) await recorder.finish(ctx.sessionState, undefined, logEnd);
-    else session.commit?.(ctx.sessionState);
+    const saving = recorder.complete(log, content.final(step), ctx.sessionState, session.commit);
+    const completed = saving instanceof Promise ? await saving : saving;
     ended = true;
     trace?.completed(response.content);
     yield completed;
@@ -238,23 +224,11 @@ async function* runEvents(
       // The workflow function stays where it waits: a resume replays it from the top. What it
       // started beside the wait (steps, answered waits) is journaled first.
       await ctx?.settled();
-      response.status = "suspended";
-      response.content = content?.final(undefined);
       const steps = ctx?.takeEvents();
       if (steps !== undefined) yield* stamped(log, steps);
-      const suspended: WorkflowEvent = {
-        event: "WorkflowSuspended",
-        runId,
-        sessionId,
-        workflowId,
-        createdAt: Date.now(),
-        waitingFor: error.waits,
-        content: response.content,
-        response,
-      };
       // A resumed run's span links to this one's: the store keeps its id with the run.
       if (trace !== undefined) response.extraData[suspendedSpanKey] = trace.traceparent;
-      await recorder.finish(undefined, error.waits, await recorder.end(log, suspended));
+      const suspended = await recorder.suspend(log, error.waits, content?.final(undefined));
       trace?.suspended(error.waits);
       yield suspended;
       // A resume whose answer was refused: the run waits still, and the resume fails.
