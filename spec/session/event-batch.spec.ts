@@ -152,4 +152,17 @@ describe("packing a run's logged events", () => {
       expect(new PackedBatch(data).deltaText()).toBe("abcd");
     }
   });
+
+  it("has its data as an own property: a spread, JSON and structuredClone copy it", () => {
+    const batch = packEvents(runEvents(mixed));
+    const data = batch.data;
+    expect(data).toContain("\n"); // the deltas' text part
+    expect(Object.keys(batch)).toContain("data");
+    expect({ ...batch }.data).toBe(data);
+    expect((JSON.parse(JSON.stringify(batch)) as EventBatch).data).toBe(data);
+    expect(structuredClone(batch).data).toBe(data);
+    // Made once, and the same whenever read again.
+    expect(batch.data).toBe(data);
+    expect(readBack([{ ...batch }]).map((e) => e.seq)).toEqual(runEvents(mixed).map((e) => e.seq));
+  });
 });
