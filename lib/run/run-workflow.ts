@@ -222,14 +222,16 @@ async function* runEvents(
         throw error;
       }
       // The workflow function stays where it waits: a resume replays it from the top. What it
-      // started beside the wait (steps, answered waits) is journaled first.
+      // started beside the wait (steps, answered waits) is journaled first. Their events are
+      // numbered (and logged) before the run's end, and streamed after its save, as the run has
+      // ended: a consumer that stops at one leaves it suspended, not cancelled nor unsaved.
       await ctx?.settled();
-      const steps = ctx?.takeEvents();
-      if (steps !== undefined) yield* stamped(log, steps);
+      const steps = [...stamped(log, ctx?.takeEvents() ?? [])];
       // A resumed run's span links to this one's: the store keeps its id with the run.
       if (trace !== undefined) response.extraData[suspendedSpanKey] = trace.traceparent;
       const suspended = await recorder.suspend(log, error.waits, content?.final(undefined));
       trace?.suspended(error.waits);
+      yield* steps;
       yield suspended;
       // A resume whose answer was refused: the run waits still, and the resume fails.
       if (error.cause !== undefined) throw error.cause;

@@ -113,6 +113,31 @@ describe.each(storeFactories)("suspend and resume: $name", (factory) => {
     expect(again.error).toBeInstanceOf(RunNotSuspendedError);
   });
 
+  it("is saved suspended when the consumer stops at a step streamed as the run suspends", async () => {
+    const note = defineWorkflow({
+      name: "note",
+      run: async (ctx) => {
+        await ctx.step("draft", () => "draft 1");
+        await ctx.waitFor("go");
+        return "sent";
+      },
+    });
+    let runId = "";
+    const seen: string[] = [];
+    for await (const event of execute(note, undefined, { storage, sessionId: "n" })) {
+      runId = event.runId;
+      seen.push(event.event);
+      if (event.event === "StepCompleted") break;
+    }
+    expect(seen).toEqual(["WorkflowStarted", "StepStarted", "StepCompleted"]);
+    // It had ended (suspended) before those events came: stopping there does not cancel it.
+    expect((await storage.getRun(runId))?.status).toBe("suspended");
+    const other = await run(async () => "meanwhile", undefined, { storage, sessionId: "n" });
+    expect(other.status).toBe("completed");
+    const resumed = await collect(resume(note, runId, { go: true }, { storage }));
+    expect(resumed.at(-1)).toMatchObject({ event: "WorkflowCompleted", content: "sent" });
+  });
+
   it("refuses a bad payload with InputValidationError; the run stays suspended", async () => {
     const first = await run(refund, { id: "o2", amount: 5 }, { storage, sessionId: "v" });
     expect(first.status).toBe("suspended");
