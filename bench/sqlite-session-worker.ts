@@ -114,8 +114,9 @@ function baseline(file: string, recorded = false) {
 /**
  * `recorded`, writing the rows the store writes: its own tables (made by `sqliteStorage`'s
  * migrations, so with its indexes), every value as it encodes plain JSON, the run's row with
- * the columns a `RunResponse` needs, and the session's `updated_at` (which `listSessions`
- * orders by) set by the save. It reads the state and the history on every run.
+ * the columns a `RunResponse` needs (those a run changes written by the save), and the
+ * session's `updated_at` (which `listSessions` orders by) set by the save. It reads the state
+ * and the history on every run.
  */
 async function storeRows(file: string) {
   const storage = sqliteStorage({ dbFile: file });
@@ -126,15 +127,18 @@ async function storeRows(file: string) {
   db.pragma("synchronous = NORMAL");
   const encode = (value: unknown) => JSON.stringify({ json: value });
   const workflowData = '{"json":{"name":"counter","description":null}}';
+  // The lease of a session that exists, taken by an update; a new session is inserted.
   const lease = db.prepare(
+    `update buddy_sessions set lease_owner = ?, lease_run_id = ?, lease_expires_at = ?,
+       run_count = run_count + 1
+     where session_id = ? and (lease_owner is null or lease_expires_at < ?)`,
+  );
+  const create = db.prepare(
     `insert into buddy_sessions (session_id, workflow_id, session_state, extra_data,
        workflow_data, version, run_count, lease_owner, lease_run_id, lease_expires_at,
        created_at, updated_at)
      values (?, 'counter', '{"json":{}}', '{"json":{}}', ?, 0, 1, ?, ?, ?, ?, ?)
-     on conflict (session_id) do update set lease_owner = excluded.lease_owner,
-       lease_run_id = excluded.lease_run_id, lease_expires_at = excluded.lease_expires_at,
-       run_count = run_count + 1
-     where lease_owner is null or lease_expires_at < ?`,
+     on conflict (session_id) do nothing`,
   );
   const readState = db.prepare<[string], { state: string; version: number; seq: number }>(
     `select session_state as state, version, run_count as seq from buddy_sessions
@@ -163,7 +167,10 @@ async function storeRows(file: string) {
   );
   const claim = db.transaction((sessionId: string, owner: string, now: number, input: Input) => {
     const expires = now + LEASE_MS;
-    if (lease.run(sessionId, workflowData, owner, owner, expires, now, now, now).changes !== 1) {
+    if (
+      lease.run(owner, owner, expires, sessionId, now).changes !== 1 &&
+      create.run(sessionId, workflowData, owner, owner, expires, now, now).changes !== 1
+    ) {
       throw new Error("storeRows: session busy");
     }
     const row = readState.get(sessionId);
@@ -196,7 +203,9 @@ async function storeRows(file: string) {
       const owner = randomUUID(); // the run's id, and the lease's owner
       const { state, version } = claim.immediate(sessionId, owner, Date.now(), input);
       const sessionState = (JSON.parse(state) as { json: State }).json;
-      const past = history.all(sessionId).map((text) => JSON.parse(text) as unknown);
+      const past = history
+        .all(sessionId)
+        .map((text) => (JSON.parse(text) as { json: unknown }).json);
       let content = "";
       for await (const text of threeSteps(sessionState, past.reverse(), input)) content += text;
       save(sessionId, owner, version, sessionState, content, performance.now() - start);

@@ -4,7 +4,7 @@
  * hand-written better-sqlite3 program doing what the contract requires (see
  * bench/sqlite-session-worker.ts), beside that program also recording its run as `running`
  * when it starts, as durable runs need, and beside that one writing the store's own rows (its
- * tables and indexes, a run's every column, the session's `updated_at`): what any program
+ * tables and indexes, a run's row with the columns a `RunResponse` needs, the session's `updated_at`): what any program
  * keeping those rows pays, before any runtime. Each side runs in a process of its own (no shared heap, so
  * neither pays for the other's garbage) on its own database file; rounds of the two take turns.
  * Also: runs #10,091–#11,590 of one session against runs #11–#110 of fresh sessions (ours
