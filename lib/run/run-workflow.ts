@@ -109,6 +109,9 @@ async function* runEvents(
         : await validateInput(workflow.name, workflow.input, input);
     const opening = openSession(workflow, ids, input, settings);
     const session = opening instanceof Promise ? await opening : opening;
+    // Kept at once: however the run ends from here (the consumer stopping at WorkflowStarted
+    // among them), it is recorded and the session given back.
+    recorder.binding = session.binding;
     log?.open(session.binding, settings.adopt === true && settings.resume !== true);
     if (!startedOut) {
       startedOut = true;
@@ -120,7 +123,6 @@ async function* runEvents(
       for await (const event of storedTerminal(session.stored)) yield log?.stamp(event) ?? event;
       return;
     }
-    recorder.binding = session.binding;
     // After the binding is kept: a state that cannot be made still ends the claimed run below.
     ctx = new RunContext({
       runId,

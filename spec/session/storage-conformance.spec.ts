@@ -2,6 +2,7 @@ import {
   AbortError,
   BuddyError,
   defineWorkflow,
+  execute,
   RunResponse,
   run,
   SessionBusyError,
@@ -778,6 +779,31 @@ describe.each(storeFactories)("session store conformance: $name", (factory) => {
       const statuses = (await storage.listRuns("x")).map((r) => r.status);
       expect(statuses).toEqual(["completed", "error", "cancelled", "error"]);
       expect((await run(counter, undefined, { storage, sessionId: "x" })).content).toBe("count 2");
+    });
+
+    it("records a run whose consumer stops or throws at WorkflowStarted, and frees its session", async () => {
+      const storage = handle.storage;
+      const hello = defineWorkflow(async function* hello() {
+        yield "hello";
+      });
+      let stopped = "";
+      for await (const event of execute(hello, undefined, { storage, sessionId: "y" })) {
+        stopped = event.runId;
+        break;
+      }
+      const iterator = execute(hello, undefined, { storage, sessionId: "y", logger: quiet })[
+        Symbol.asyncIterator
+      ]();
+      const started = await iterator.next();
+      const thrown = await iterator.throw(new Error("consumer gave up"));
+      expect(thrown.value).toMatchObject({ event: "WorkflowError", error: "consumer gave up" });
+      await iterator.return(undefined);
+      const runs = await storage.listRuns("y");
+      expect(runs.map((r) => [r.runId, r.status, r.error])).toEqual([
+        [stopped, "cancelled", "The consumer stopped iterating"],
+        [started.value?.runId, "error", "consumer gave up"],
+      ]);
+      expect((await run(hello, undefined, { storage, sessionId: "y" })).content).toBe("hello");
     });
   });
 });
