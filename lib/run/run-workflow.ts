@@ -231,7 +231,18 @@ async function* runEvents(
       const steps = [...stamped(log, ctx?.takeEvents() ?? [])];
       // A resumed run's span links to this one's: the store keeps its id with the run.
       if (trace !== undefined) response.extraData[suspendedSpanKey] = trace.traceparent;
-      const suspended = await recorder.suspend(log, error.waits, content?.final(undefined));
+      let suspended: WorkflowEvent;
+      try {
+        suspended = await recorder.suspend(log, error.waits, content?.final(undefined));
+      } catch (refused) {
+        // The wait could not be saved (a prompt that cannot be stored, the session taken
+        // over): the run fails instead, recorded so, its session given back.
+        const failed = await recorder.fail(log, refused);
+        trace?.failed(refused, false);
+        yield* steps;
+        yield failed;
+        throw refused;
+      }
       trace?.suspended(error.waits);
       yield* steps;
       yield suspended;

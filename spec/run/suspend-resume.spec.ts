@@ -9,6 +9,7 @@ import {
   resume,
   run,
   tool,
+  UnstorableValueError,
   WaitTimeoutError,
   type WorkflowEvent,
   type WorkflowStorage,
@@ -136,6 +137,41 @@ describe.each(storeFactories)("suspend and resume: $name", (factory) => {
     expect(other.status).toBe("completed");
     const resumed = await collect(resume(note, runId, { go: true }, { storage }));
     expect(resumed.at(-1)).toMatchObject({ event: "WorkflowCompleted", content: "sent" });
+  });
+
+  it("fails a run whose wait cannot be saved, records it, and frees the session", async () => {
+    class Quote {
+      total = 12;
+    }
+    const ask = defineWorkflow({
+      name: "ask",
+      async *run(ctx) {
+        yield "asking ";
+        await ctx.waitFor("approval", { prompt: new Quote() });
+      },
+    });
+    const events: WorkflowEvent[] = [];
+    const outcome = await settle(
+      (async () => {
+        for await (const event of execute(ask, undefined, {
+          storage,
+          sessionId: "q",
+          logger: quiet,
+        }))
+          events.push(event);
+      })(),
+    );
+    expect(outcome.error).toBeInstanceOf(UnstorableValueError);
+    expect(events.map((e) => e.event)).toEqual([
+      "WorkflowStarted",
+      "RunResponseContent",
+      "WorkflowError",
+    ]);
+    const runId = events[0]?.runId ?? "";
+    expect(await storage.getRun(runId)).toMatchObject({ status: "error" });
+    expect((await storage.getRun(runId))?.error).toContain("waitingFor[0].prompt");
+    const other = await run(async () => "meanwhile", undefined, { storage, sessionId: "q" });
+    expect(other.status).toBe("completed");
   });
 
   it("refuses a bad payload with InputValidationError; the run stays suspended", async () => {
