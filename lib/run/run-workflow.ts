@@ -120,7 +120,8 @@ async function* runEvents(
     if (session.stored !== undefined) {
       ended = true;
       trace?.stored(session.stored.status);
-      for await (const event of storedTerminal(session.stored)) yield log?.stamp(event) ?? event;
+      const terminal = storedTerminal(session.stored, session.storedWaits);
+      for await (const event of terminal) yield log?.stamp(event) ?? event;
       return;
     }
     // After the binding is kept: a state that cannot be made still ends the claimed run below.

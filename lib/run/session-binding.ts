@@ -3,9 +3,10 @@ import { mergeSessionState } from "../session/merge-state.js";
 import type { SessionRun, WorkflowStorage } from "../session/workflow-storage.js";
 import type { SessionState, Workflow } from "../workflow/workflow.js";
 import type { RunIds } from "./content-accumulator.js";
+import type { PendingWait } from "./run-event.js";
 import type { RunSettings } from "./run-link.js";
 import type { RunResponse } from "./run-response.js";
-import { storedRun } from "./stored-run.js";
+import { storedRun, storedWaits } from "./stored-run.js";
 
 /** The state and history a run starts from, and the claimed session when there is a store. */
 export interface OpenedSession {
@@ -19,6 +20,8 @@ export interface OpenedSession {
   readonly history: readonly RunResponse[];
   /** The stored run `options.runId` names, when it exists: it is not executed again. */
   readonly stored?: RunResponse;
+  /** What that stored run waits for, when it is suspended. */
+  readonly storedWaits?: readonly PendingWait[];
   /**
    * Without a store: hands a completed run's state to the caller's `sessionState` object (the
    * run worked on a copy, so a failed or cancelled run leaves it untouched).
@@ -68,8 +71,7 @@ async function claimSession(
   const chosen = settings.runId !== undefined && settings.adopt !== true;
   if (chosen) {
     const stored = await storedRun(storage, workflow, ids.runId, settings.signal);
-    if (stored !== undefined)
-      return { binding: undefined, sessionState: () => ({}), history: [], stored };
+    if (stored !== undefined) return storedSession(storage, stored);
   }
   let binding: SessionRun;
   try {
@@ -80,7 +82,7 @@ async function claimSession(
     if (stored === undefined) throw error;
     const finished = await storedRun(storage, workflow, ids.runId, settings.signal);
     if (finished === undefined) throw error;
-    return { binding: undefined, sessionState: () => ({}), history: [], stored: finished };
+    return storedSession(storage, finished);
   }
   const sessionState = () =>
     mergeSessionState(
@@ -156,4 +158,13 @@ function replaceContents(target: SessionState, source: SessionState): void {
   if (target === source) return;
   for (const key of Object.keys(target)) if (!(key in source)) delete target[key];
   Object.assign(target, source);
+}
+
+/** The session of a start that stands for stored run `stored`: nothing is claimed. */
+async function storedSession(
+  storage: WorkflowStorage,
+  stored: RunResponse,
+): Promise<OpenedSession> {
+  const waits = await storedWaits(storage, stored);
+  return { binding: undefined, sessionState: () => ({}), history: [], stored, storedWaits: waits };
 }

@@ -1,6 +1,7 @@
 import { RunIdConflictError, SessionBusyError } from "../errors.js";
 import type { WorkflowStorage } from "../session/workflow-storage.js";
 import type { Workflow } from "../workflow/workflow.js";
+import type { PendingWait } from "./run-event.js";
 import type { RunResponse } from "./run-response.js";
 
 /** How long a start waits for a run of the same id that is in flight elsewhere. */
@@ -38,4 +39,14 @@ export async function storedRun(
     signal?.throwIfAborted();
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
+}
+
+/** What a stored run waits for: its pending waits when it is suspended, else none. */
+export async function storedWaits(
+  storage: WorkflowStorage,
+  run: RunResponse,
+): Promise<readonly PendingWait[]> {
+  if (run.status !== "suspended") return [];
+  const suspended = await storage.listSuspendedRuns({ sessionId: run.sessionId });
+  return suspended.find((s) => s.run.runId === run.runId)?.waitingFor ?? [];
 }

@@ -174,6 +174,21 @@ describe.each(storeFactories)("suspend and resume: $name", (factory) => {
     expect(other.status).toBe("completed");
   });
 
+  it("streams a suspended run's WorkflowSuspended again for a start with its runId", async () => {
+    const options = { storage, sessionId: "k", runId: "refund-k1" };
+    const first = await run(refund, { id: "k1", amount: 3 }, options);
+    expect(first.status).toBe("suspended");
+    const again = await collect(execute(refund, { id: "k1", amount: 3 }, options));
+    expect(again.map((e) => e.event)).toEqual(["WorkflowStarted", "WorkflowSuspended"]);
+    expect(again.at(-1)).toMatchObject({
+      runId: "refund-k1",
+      waitingFor: [{ name: "approval", prompt: { total: 3 } }],
+      content: "quote 3\n",
+    });
+    expect((await run(refund, { id: "k1", amount: 3 }, options)).status).toBe("suspended");
+    expect(counts).toEqual({ quote: 1, pay: 0 });
+  });
+
   it("refuses a bad payload with InputValidationError; the run stays suspended", async () => {
     const first = await run(refund, { id: "o2", amount: 5 }, { storage, sessionId: "v" });
     expect(first.status).toBe("suspended");
