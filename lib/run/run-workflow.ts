@@ -15,7 +15,15 @@ import { checkSettings } from "./run-settings.js";
 import { Suspension } from "./run-wait.js";
 import { openSession } from "./session-binding.js";
 import { storedTerminal } from "./stored-terminal.js";
-import { closeWorkflowSource, toWorkflowSource, type WorkflowSource } from "./workflow-source.js";
+import {
+  closeWorkflowSource,
+  closeWorkflowSourceWithin,
+  toWorkflowSource,
+  type WorkflowSource,
+} from "./workflow-source.js";
+
+/** How long a cancelled run waits for its workflow's clean-up before it ends (ms). */
+const cleanupWaitMs = 1_000;
 
 /**
  * One run of a workflow as an async generator of events. With `debug`, a top-level run's every
@@ -251,7 +259,10 @@ async function* runEvents(
       if (error.cause !== undefined) throw error.cause;
       return;
     }
-    await closeWorkflowSource(source);
+    // A cancelled run's workflow may be inside an await that ignores the signal: its clean-up
+    // (its `finally` blocks) is waited for a moment, not for as long as that await lasts.
+    if (cancellation.aborted) await closeWorkflowSourceWithin(source, cleanupWaitMs);
+    else await closeWorkflowSource(source);
     // A run that lost its claim aborts its signal (to stop its other work) but fails, as it is.
     if (cancellation.aborted && !(error instanceof LeaseLostError)) {
       const abort = cancellation.toAbortError(error);

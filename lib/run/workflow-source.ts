@@ -40,3 +40,22 @@ export async function closeWorkflowSource(source: WorkflowSource | undefined): P
     }
   }
 }
+
+/**
+ * {@link closeWorkflowSource}, waiting at most `ms`: a cancelled run's generator may be inside an
+ * await that ignores the run's signal, and its closing then waits for that await to settle.
+ */
+export async function closeWorkflowSourceWithin(
+  source: WorkflowSource | undefined,
+  ms: number,
+): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const gaveUp = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([closeWorkflowSource(source), gaveUp]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -87,6 +87,33 @@ describe("cancellation", () => {
     expect(cleaned).toBe(true);
   });
 
+  it("ends a cancelled run even when the await its workflow is in ignores the signal", async () => {
+    const controller = new AbortController();
+    const stream = execute(
+      async function* (ctx) {
+        yield "started";
+        await ctx.step("stuck", () => new Promise<never>(() => {})); // never settles
+      },
+      undefined,
+      { signal: controller.signal },
+    );
+    const seen: string[] = [];
+    const began = Date.now();
+    let error: unknown;
+    try {
+      for await (const event of stream) {
+        seen.push(event.event);
+        if (event.event === "RunResponseContent") setTimeout(() => controller.abort(), 5);
+      }
+    } catch (e) {
+      error = e;
+    }
+    expect(seen).toEqual(["WorkflowStarted", "RunResponseContent", "WorkflowCancelled"]);
+    expect(error).toBeInstanceOf(AbortError);
+    // Its clean-up was waited for a moment (a second), not for ever.
+    expect(Date.now() - began).toBeLessThan(3_000);
+  });
+
   it("run() rejects with AbortError when an async function's signal aborts", async () => {
     const controller = new AbortController();
     const pending = run(
