@@ -134,7 +134,8 @@ export class RunContext implements WorkflowContext, ParentRun {
   }
 
   get run(): WorkflowContext["run"] {
-    this.#run ??= (child, input) => drainToResponse(this.stream(child, input));
+    // Tracked as steps are: a run that suspends or ends waits for its child runs in flight.
+    this.#run ??= (child, input) => this.#track(drainToResponse(this.stream(child, input)));
     return this.#run;
   }
 
@@ -166,14 +167,14 @@ export class RunContext implements WorkflowContext, ParentRun {
     return this.#track(runWait<T>(this, this.#steps++, name, options));
   }
 
-  /** True while steps or answers the run started are still in flight. */
+  /** True while steps, answers or child runs (`ctx.run`) the run started are still in flight. */
   get busy(): boolean {
     return this.#inflight > 0;
   }
 
   /**
-   * Resolves once the steps and answers in flight have settled, and any their results started
-   * (their continuations run before this looks again).
+   * Resolves once the steps, answers and child runs in flight have settled, and any their
+   * results started (their continuations run before this looks again).
    */
   async settled(): Promise<void> {
     while (this.#inflight > 0) {

@@ -229,6 +229,8 @@ async function* runEvents(
     if (error instanceof Suspension) {
       // A child run's wait suspends its top-level run: the parent's runtime handles it.
       if (parent !== undefined) {
+        // What it started beside the wait is journaled before its parent suspends.
+        await ctx?.settled();
         trace?.suspended(error.waits);
         throw error;
       }

@@ -189,6 +189,50 @@ describe.each(storeFactories)("suspend and resume: $name", (factory) => {
     expect(counts).toEqual({ quote: 1, pay: 0 });
   });
 
+  it("journals what a child run started beside a wait before the run suspends: no step runs twice", async () => {
+    let calls = 0;
+    const slow = () => new Promise<number>((resolve) => setTimeout(() => resolve(++calls), 30));
+    // A child that waits beside a step; a parent that waits beside a child.
+    const asks = defineWorkflow({
+      name: "asks",
+      run: async (ctx) => {
+        const [n] = await Promise.all([ctx.step("count", slow), ctx.waitFor("go")]);
+        return `child ${n}`;
+      },
+    });
+    const counts = defineWorkflow({
+      name: "counts",
+      run: async (ctx) => `child ${await ctx.step("count", slow)}`,
+    });
+    for (const [name, parent] of [
+      [
+        "child waits",
+        defineWorkflow({
+          name: "parent1",
+          run: async (ctx) => String((await ctx.run(asks, undefined)).content),
+        }),
+      ],
+      [
+        "parent waits",
+        defineWorkflow({
+          name: "parent2",
+          run: async (ctx) => {
+            const [child] = await Promise.all([ctx.run(counts, undefined), ctx.waitFor("go")]);
+            return String(child.content);
+          },
+        }),
+      ],
+    ] as const) {
+      calls = 0;
+      const first = await run(parent, undefined, { storage, sessionId: `c-${name}` });
+      expect(first.status).toBe("suspended");
+      expect(calls).toBe(1);
+      const resumed = await collect(resume(parent, first.runId, { go: true }, { storage }));
+      expect(resumed.at(-1)).toMatchObject({ event: "WorkflowCompleted", content: "child 1" });
+      expect({ name, calls }).toEqual({ name, calls: 1 });
+    }
+  });
+
   it("refuses a bad payload with InputValidationError; the run stays suspended", async () => {
     const first = await run(refund, { id: "o2", amount: 5 }, { storage, sessionId: "v" });
     expect(first.status).toBe("suspended");
