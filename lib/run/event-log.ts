@@ -20,6 +20,11 @@ export interface LogEnd {
   readonly eventSeq: number;
   /** The batches not logged yet, the terminal event last (only for a run that keeps a log). */
   readonly events?: readonly EventBatch[];
+  /**
+   * The same batches but the terminal event: should the save fail, the run ends again (failed),
+   * and they are logged with that end (see {@link RunEventLog.close}).
+   */
+  readonly retry?: readonly EventBatch[];
 }
 
 /**
@@ -99,8 +104,10 @@ export class RunEventLog {
   /**
    * Stamps the run's terminal event (when given) and hands over what the final save writes: the
    * last `seq`, and the batches not logged yet (after any batch in flight landed or failed).
+   * `unsaved`: the `retry` of an earlier end whose save failed, logged first.
    */
-  close(terminal?: WorkflowEvent): LogEnd | Promise<LogEnd> {
+  close(terminal?: WorkflowEvent, unsaved?: readonly EventBatch[]): LogEnd | Promise<LogEnd> {
+    if (unsaved !== undefined) this.#unwritten = [...unsaved, ...this.#unwritten];
     if (terminal !== undefined) this.stamp(terminal);
     // A run that keeps no log has nothing to wait for: no promise per run.
     if (this.#run === undefined) return { eventSeq: this.#seq };
@@ -112,9 +119,16 @@ export class RunEventLog {
   async #closeLog(): Promise<LogEnd> {
     await this.#flushing;
     const last = this.#packer.take();
-    const events = last === undefined ? this.#unwritten : [...this.#unwritten, last];
+    const unwritten = this.#unwritten;
     this.#unwritten = [];
-    return events.length === 0 ? { eventSeq: this.#seq } : { eventSeq: this.#seq, events };
+    if (last === undefined) {
+      return unwritten.length === 0
+        ? { eventSeq: this.#seq }
+        : { eventSeq: this.#seq, events: unwritten, retry: unwritten };
+    }
+    const body = last.withoutLast();
+    const retry = body === undefined ? unwritten : [...unwritten, body];
+    return { eventSeq: this.#seq, events: [...unwritten, last], retry };
   }
 
   #push(event: WorkflowEvent, seq = event.seq ?? 0): void {

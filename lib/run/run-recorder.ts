@@ -1,3 +1,4 @@
+import type { EventBatch } from "../session/event-batch.js";
 import type { SessionRun } from "../session/workflow-storage.js";
 import type { SessionState } from "../workflow/workflow.js";
 import type { LogEnd, RunEventLog } from "./event-log.js";
@@ -15,6 +16,8 @@ export class RunRecorder {
   /** The claimed session, once the store handed it over. */
   binding: SessionRun | undefined;
   readonly #children: RunResponse[] = [];
+  /** The events of an end whose save failed (see `LogEnd.retry`). */
+  #unsaved: readonly EventBatch[] | undefined;
   readonly #startedAt = performance.now();
 
   constructor(
@@ -47,7 +50,7 @@ export class RunRecorder {
   end(log: RunEventLog | undefined, terminal: WorkflowEvent): LogEnd | Promise<LogEnd> | undefined {
     this.response.metrics.durationMs = performance.now() - this.#startedAt;
     this.response.finishedAt = Date.now();
-    return log?.close(terminal);
+    return log?.close(terminal, this.#unsaved);
   }
 
   /**
@@ -67,13 +70,19 @@ export class RunRecorder {
     if (binding === undefined) return;
     const runs = [response, ...this.#children];
     const events = { eventSeq: log?.eventSeq, events: log?.events };
-    await binding.finish(
-      state !== undefined
-        ? { runs, sessionState: state, extraData: this.extraData, ...events }
-        : waitingFor !== undefined
-          ? { runs, waitingFor, ...events }
-          : { runs, ...events },
-    );
+    try {
+      await binding.finish(
+        state !== undefined
+          ? { runs, sessionState: state, extraData: this.extraData, ...events }
+          : waitingFor !== undefined
+            ? { runs, waitingFor, ...events }
+            : { runs, ...events },
+      );
+    } catch (error) {
+      // The run ends again (failed): its events, but this end's, are logged with that end.
+      this.#unsaved = log?.retry;
+      throw error;
+    }
   }
 
   /**

@@ -114,7 +114,7 @@ export class EventPacker {
   }
 
   /** The events added since the last `take`, as one batch; undefined when there are none. */
-  take(): EventBatch | undefined {
+  take(): LazyBatch | undefined {
     if (this.#count === 0) return undefined;
     const packed = this.#packed;
     const last = packed.length - 1;
@@ -207,7 +207,7 @@ function samePieces(logged: readonly DeltaRun[], pieces: readonly string[]): boo
  * batch (an object literal's) kept the last batch of a run, with the run's text pieces, through
  * the minor collections after the run: about 80 KB more promoted per 10,000-delta run.
  */
-class LazyBatch implements EventBatch {
+export class LazyBatch implements EventBatch {
   static readonly #data: PropertyDescriptor = {
     get(this: LazyBatch): string {
       return this.#read();
@@ -229,6 +229,17 @@ class LazyBatch implements EventBatch {
     this.#items = items;
     this.#packed = packed;
     Object.defineProperty(this, "data", LazyBatch.#data);
+  }
+
+  /**
+   * This batch but its last event (a run's terminal event, whose save failed), made now, from
+   * what it is made of; undefined when it holds no other event.
+   */
+  withoutLast(): EventBatch | undefined {
+    const items = this.#items;
+    const packed = this.#packed;
+    if (items === undefined || packed === undefined || packed.length < 2) return undefined;
+    return new LazyBatch(this.lastSeq - 1, items.slice(0, -1), packed.slice(0, -1));
   }
 
   #read(): string {

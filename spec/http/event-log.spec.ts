@@ -16,6 +16,8 @@ import { sqliteStorage } from "buddy-ai/sqlite";
 import { scriptedModel } from "buddy-ai/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
+const quiet = { warn: () => {}, debug: () => {} };
+
 const tokens = defineWorkflow(async function* tokens(_ctx, count: number) {
   for (let i = 0; i < count; i++) yield `t${i} `;
 });
@@ -118,6 +120,38 @@ describe("the event log (SQLite)", () => {
       // Nothing to recover, and a bad `after` is refused.
       expect(await recoverRuns({ storage, workflows: [tokens] })).toEqual([]);
       await expect(listEvents(storage, runId, { after: -1 })).rejects.toThrow(/after/);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it("keeps the events of a run whose final save failed: all it streamed, its failure last", async () => {
+    const storage = sqliteStorage({ dbFile: join(dir, "failed-save.db") });
+    try {
+      const unsaved = defineWorkflow(async function* unsaved(ctx) {
+        yield "one ";
+        yield "two";
+        ctx.sessionState.onSave = () => {}; // a state the save refuses
+      });
+      const streamed: string[] = [];
+      let runId = "";
+      await expect(
+        (async () => {
+          const options = { storage, eventLog: true, logger: quiet };
+          for await (const e of execute(unsaved, undefined, options)) {
+            streamed.push(`${e.seq}:${e.event}`);
+            runId = e.runId;
+          }
+        })(),
+      ).rejects.toThrow("onSave");
+      expect(streamed).toEqual([
+        "1:WorkflowStarted",
+        "2:RunResponseContent",
+        "3:RunResponseContent",
+        "5:WorkflowError",
+      ]);
+      const logged = await listEvents(storage, runId);
+      expect(logged.map((e) => `${e.seq}:${e.event}`)).toEqual(streamed);
     } finally {
       await storage.close();
     }
