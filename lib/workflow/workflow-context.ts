@@ -54,7 +54,10 @@ export interface WorkflowContext<S extends Record<string, unknown> = Record<stri
    * and agent runs forwarded into the stream are kept too.
    */
   recordMessages(callId: string, messages: readonly Message[]): void;
-  /** Runs `child` in this session (same state object) and resolves its final response. */
+  /**
+   * Runs `child` in this session (same state object) and resolves its final response. Like a
+   * step, a child run this run started is waited for before this run ends or suspends.
+   */
   run<I>(child: WorkflowLike<I>, input: I): Promise<RunResponse>;
   /**
    * Streams `child` in this session; `yield* ctx.stream(child, input)` forwards its events (each
