@@ -50,7 +50,9 @@ export class RunRecorder {
   end(log: RunEventLog | undefined, terminal: WorkflowEvent): LogEnd | Promise<LogEnd> | undefined {
     this.response.metrics.durationMs = performance.now() - this.#startedAt;
     this.response.finishedAt = Date.now();
-    return log?.close(terminal, this.#unsaved);
+    const unsaved = this.#unsaved;
+    this.#unsaved = undefined;
+    return log?.close(terminal, unsaved);
   }
 
   /**
@@ -130,13 +132,9 @@ export class RunRecorder {
     const { response } = this;
     response.status = "suspended";
     response.content = content;
-    const { runId, sessionId, workflowId } = response;
     const suspended: WorkflowEvent = {
       event: "WorkflowSuspended",
-      runId,
-      sessionId,
-      workflowId,
-      createdAt: Date.now(),
+      ...this.#stamp(),
       waitingFor: waits,
       content,
       response,

@@ -242,23 +242,22 @@ async function* runEvents(
       const steps = [...stamped(log, ctx?.takeEvents() ?? [])];
       // A resumed run's span links to this one's: the store keeps its id with the run.
       if (trace !== undefined) response.extraData[suspendedSpanKey] = trace.traceparent;
-      let suspended: WorkflowEvent;
+      let ending: WorkflowEvent;
+      // Thrown after the end: a resume whose answer was refused (the run waits still), or a
+      // wait that could not be saved (a prompt that cannot be stored, the session taken over:
+      // the run fails instead, recorded so, its session given back).
+      let failure = error.cause;
       try {
-        suspended = await recorder.suspend(log, error.waits, content?.final(undefined));
+        ending = await recorder.suspend(log, error.waits, content?.final(undefined));
+        trace?.suspended(error.waits);
       } catch (refused) {
-        // The wait could not be saved (a prompt that cannot be stored, the session taken
-        // over): the run fails instead, recorded so, its session given back.
-        const failed = await recorder.fail(log, refused);
+        failure = refused;
+        ending = await recorder.fail(log, refused);
         trace?.failed(refused, false);
-        yield* steps;
-        yield failed;
-        throw refused;
       }
-      trace?.suspended(error.waits);
       yield* steps;
-      yield suspended;
-      // A resume whose answer was refused: the run waits still, and the resume fails.
-      if (error.cause !== undefined) throw error.cause;
+      yield ending;
+      if (failure !== undefined) throw failure;
       return;
     }
     // A cancelled run's workflow may be inside an await that ignores the signal: its clean-up

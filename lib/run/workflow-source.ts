@@ -1,4 +1,5 @@
 import type { WorkflowResult } from "../workflow/workflow.js";
+import { pause } from "./pause.js";
 
 /**
  * A workflow's return value seen as a pull source: the four return styles (a value, a promise,
@@ -49,13 +50,7 @@ export async function closeWorkflowSourceWithin(
   source: WorkflowSource | undefined,
   ms: number,
 ): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const gaveUp = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  try {
-    await Promise.race([closeWorkflowSource(source), gaveUp]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const closed = new AbortController();
+  const closing = closeWorkflowSource(source).finally(() => closed.abort());
+  await Promise.race([closing, pause(ms, closed.signal)]);
 }

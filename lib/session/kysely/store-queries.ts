@@ -273,8 +273,9 @@ export const statementKeys = {
 export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables, expiry: LeaseExpiry) {
   const statements = storeStatements(t, expiry);
   return {
+    /** A session's row (its `sessionColumns`, in that order: a claim reads it so too). */
     readSession: new QueryTemplate(["id"], (p: { id: string }) =>
-      db.selectFrom(t.sessions).selectAll().where("session_id", "=", p.id),
+      db.selectFrom(t.sessions).select(sessionColumns).where("session_id", "=", p.id),
     ),
     /**
      * Creates the session holding the lease, or takes its lease when free or expired (one
@@ -288,10 +289,6 @@ export function storeQueries(db: Kysely<StoreDatabase>, t: StoreTables, expiry: 
     /** {@link claim} of a session that exists (see `storeStatements`); returns nothing. */
     claimExisting: new QueryTemplate(claimExistingKeys(expiry), (p: ClaimParams) =>
       statements.claimExisting(db, p),
-    ),
-    /** A session's row as {@link claim} returns it (its `sessionColumns`). */
-    readClaimed: new QueryTemplate(["id"], (p: { id: string }) =>
-      db.selectFrom(t.sessions).select(sessionColumns).where("session_id", "=", p.id),
     ),
     /** The lease of a session, read when a claim found it held. */
     readLease: new QueryTemplate(["id"], (p: { id: string }) =>

@@ -102,7 +102,7 @@ export class SqliteLedger implements RunLedger {
       // or finds the lease held.
       const claimed =
         q.claimExisting.run(params) === 1
-          ? q.readClaimed.get<unknown[]>({ id })
+          ? q.readSession.get<unknown[]>({ id })
           : q.claim.get<unknown[]>(params);
       if (claimed === undefined) {
         this.#leases.observe(id, q.readLease.get<ObservedLease>({ id }));
@@ -253,7 +253,7 @@ export class SqliteLedger implements RunLedger {
       // Rows as arrays here too: the claimed session's fifteen columns.
       claim: this.#template(queries.claim, true),
       claimExisting: this.#template(queries.claimExisting),
-      readClaimed: this.#template(queries.readClaimed, true),
+      readSession: this.#template(queries.readSession, true),
       readLease: this.#template(queries.readLease),
       abandonRun: this.#template(queries.abandonRun),
       startRun: this.#template(queries.startRun),
